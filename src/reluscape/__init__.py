@@ -1,0 +1,21 @@
+"""reluscape: loss-landscape analysis of shallow (one-hidden-layer) ReLU networks."""
+
+from reluscape.data import Dataset, SyntheticDatasetBuilder
+from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.losses import TaskLoss
+from reluscape.models import ShallowParams, ShallowReLU
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Callback",
+    "Dataset",
+    "ShallowParams",
+    "ShallowReLU",
+    "ShallowReLUTrainer",
+    "SyntheticDatasetBuilder",
+    "TaskLoss",
+    "TrainerState",
+    "TrainingHistory",
+    "__version__",
+]
