@@ -2,6 +2,7 @@
 
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments import GradientTrajectoryAnalyzer, WeightNormMonitor
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Callback",
     "Dataset",
+    "GradientTrajectoryAnalyzer",
     "ShallowParams",
     "ShallowReLU",
     "ShallowReLUTrainer",
@@ -17,5 +19,6 @@ __all__ = [
     "TaskLoss",
     "TrainerState",
     "TrainingHistory",
+    "WeightNormMonitor",
     "__version__",
 ]

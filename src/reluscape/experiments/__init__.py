@@ -8,14 +8,22 @@ from reluscape.experiments.shallow_trainer import (
     TrainerState,
     make_optimizer,
 )
+from reluscape.experiments._optimizer_comparison import compare_optimizers
+from reluscape.experiments.gradient_trajectory_analyzer import GradientTrajectory, GradientTrajectoryAnalyzer
 from reluscape.experiments.training_history import TrainingHistory
+from reluscape.experiments.weight_norm_monitor import WeightNormMonitor, WeightNormTrajectory
 
 __all__ = [
     "DEFAULT_LEARNING_RATES",
     "OPTIMIZERS",
     "Callback",
+    "GradientTrajectory",
+    "GradientTrajectoryAnalyzer",
     "ShallowReLUTrainer",
     "TrainerState",
     "TrainingHistory",
+    "WeightNormMonitor",
+    "WeightNormTrajectory",
+    "compare_optimizers",
     "make_optimizer",
 ]
