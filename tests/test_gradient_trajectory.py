@@ -334,3 +334,37 @@ def test_comparison_plot_one_line_per_optimizer(moons64):
         plot_optimizer_comparison(frame.drop(columns="metric"))
     assert math.isfinite(float(frame["value"].sum()))
     plt.close("all")
+
+
+# Report section ------------------------------------------------------------------
+
+
+def test_dynamics_report_section(tmp_path):
+    import json
+
+    from reluscape.report import RunConfig, run_report
+    from reluscape.report.sections import dynamics
+
+    config = RunConfig(quick=True, epochs=6, n_samples=120, width=8, output=str(tmp_path / "out"))
+    result = run_report(config, sections=[dynamics.SECTION])
+    assert result.failed_sections == []
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())["sections"]["dynamics"]
+    assert set(metrics["optimizers"]) == {"sgd", "momentum", "adam", "rmsprop"}
+    assert all(run["epochs"] == 6 for run in metrics["optimizers"].values())
+    assert metrics["main_run"]["norm_final"] > 0
+    for name in ("figures/dynamics_optimizers.png", "figures/dynamics_balancedness.png", "data/dynamics_optimizers_final.csv"):
+        assert (tmp_path / "out" / name).is_file(), name
+
+
+def test_dynamics_report_section_after_divergence(tmp_path):
+    from reluscape.report import RunConfig, run_report
+    from reluscape.report.sections import dynamics
+
+    config = RunConfig(quick=True, epochs=5, n_samples=120, width=8, optimizer="sgd", lr=1e30, output=str(tmp_path / "out"))
+    with pytest.warns(RuntimeWarning, match="Training diverged"):
+        result = run_report(config, sections=[dynamics.SECTION])
+    assert result.failed_sections == []
+    page = result.index.read_text()
+    assert "The main training run diverged, so the balancedness of that run is not shown" in page
+    section = page.split('<section id="dynamics">')[1].split("</section>")[0]
+    assert "nan" not in section.lower()

@@ -92,6 +92,7 @@ def test_small_step_drift_tiny_while_weights_move(moons64):
     assert movement > 0.1
     assert drift.max() < 1e-2 * movement
     assert result.epoch_records[-1]["max_abs_balancedness_drift"] == pytest.approx(drift.max(), rel=1e-12)
+    assert result.epoch_records[-1]["distance_from_init"] == pytest.approx(movement**0.5, rel=1e-12)
 
 
 def test_weight_decay_scales_balancedness(blobs64):

@@ -4,7 +4,8 @@ For neuron j write u_j = (w_j, b_j) for its incoming weights and bias and a_j
 for its outgoing weights (a column of ``a``, k entries). The monitor records
 
 * the L2 norm of all parameters θ = (W, b, a, c), of each layer
-  ((W, b) and (a, c)) and of each block;
+  ((W, b) and (a, c)) and of each block, and the distance ‖θ(t) − θ(0)‖
+  travelled from the initial weights;
 * per neuron ‖u_j‖ and ‖a_j‖;
 * the path norm Σ_j ‖a_j‖·‖u_j‖ (for one output, Σ_j |a_j|·‖(w_j, b_j)‖);
 * the balancedness Q_j = ‖u_j‖² − ‖a_j‖² and its drift Q_j(t) − Q_j(0).
@@ -39,7 +40,7 @@ import torch
 from reluscape._validation import check_choice
 from reluscape.experiments._monitoring import MonitorCallback, json_ready, records_to_long, restore_nan, snapshot
 from reluscape.experiments.shallow_trainer import TrainerState
-from reluscape.models.shallow_relu import ShallowParams, forward
+from reluscape.models.shallow_relu import ShallowParams, flatten_params, forward
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -112,7 +113,7 @@ class WeightNormTrajectory:
         epoch_records: one dict per evaluated epoch (epoch 0 is the start)
             with keys ``epoch``, ``step``, ``loss`` (full training loss),
             the scalars of :func:`weight_norm_metrics`,
-            ``max_abs_balancedness_drift`` (max_j |Q_j(t) − Q_j(0)|) and, for
+            ``distance_from_init`` (‖θ(t) − θ(0)‖), ``max_abs_balancedness_drift`` (max_j |Q_j(t) − Q_j(0)|) and, for
             classification with margins on, ``margin`` and
             ``normalized_margin``.
         step_records: the same after every optimizer step (without ``loss``)
@@ -275,6 +276,7 @@ class WeightNormMonitor(MonitorCallback):
         self._epoch_rows: dict[str, list[np.ndarray]] = {name: [] for name in _NEURON_ARRAYS}
         self._step_rows: dict[str, list[np.ndarray]] = {name: [] for name in _NEURON_ARRAYS}
         self._initial_balancedness: torch.Tensor | None = None
+        self._initial_flat: torch.Tensor | None = None
         self._with_margin = False
         self._width = 0
 
@@ -322,7 +324,11 @@ class WeightNormMonitor(MonitorCallback):
         if self._initial_balancedness is None:
             self._initial_balancedness = neurons["balancedness"]
         drift = neurons["balancedness"] - self._initial_balancedness
+        flat = flatten_params(params.to(torch.float64))
+        if self._initial_flat is None:
+            self._initial_flat = flat
         record: dict[str, float] = {"epoch": state.epoch, "step": state.step, **scalars}
+        record["distance_from_init"] = float(torch.linalg.vector_norm(flat - self._initial_flat))
         record["max_abs_balancedness_drift"] = float(drift.abs().max())
         if self._with_margin:
             record.update(self._margins(params, state, scalars["norm"]))
