@@ -1,11 +1,11 @@
 """GradientTrajectoryAnalyzer: gradient norms and loss along a training run.
 
-The analyzer is a trainer callback. After every epoch (and, on request,
-after every optimizer step) it recomputes the full-batch training loss and
-its gradient at the current weights with ``torch.func`` on detached copies of
-the parameters, and records the gradient norm in total and per block
-W, b, a, c. When the trainer uses mini-batches it also records the norm of
-each mini-batch gradient that drove an update, recomputed at the weights
+The analyzer is a trainer callback. After every epoch, and after every
+optimizer step on request, it recomputes the full-batch training loss and its
+gradient at the current weights. It uses ``torch.func`` on detached copies of
+the parameters and records the gradient norm in total and per block
+W, b, a, c. When the trainer uses mini-batches, it also records the norm of
+each mini-batch gradient that made an update, recomputed at the weights
 before that update.
 """
 

@@ -1,0 +1,158 @@
+"""Time what the training monitors add to an epoch of ShallowReLUTrainer.
+
+Trains the same width-128 network on moons (n = 1000, 750 for training) with
+Adam, full-batch and with mini-batches of 64, once with no callback and once
+with each monitor configuration. Every configuration is timed ``--repeats``
+times in interleaved order and the fastest run is reported, which damps the
+noise of a loaded machine. A naive gradient-norm callback (a deep copy of the
+module and ``loss.backward()`` every epoch) is timed beside the analyzer as
+the usual hand-written alternative. With ``--sharpness`` the sharpness
+tracking of GradientTrajectoryAnalyzer is timed too, next to PyHessian's
+power iteration for the top eigenvalue at the same weights.
+
+Run by hand:  python benchmarks/bench_monitors.py [--epochs 30] [--repeats 5] [--threads 2] [--sharpness]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+
+import torch
+
+from _machine import describe_command, describe_machine
+from reluscape import GradientTrajectoryAnalyzer, ShallowReLU, ShallowReLUTrainer, SyntheticDatasetBuilder, WeightNormMonitor
+from reluscape.experiments import Callback
+from reluscape.losses import TaskLoss
+
+
+class NaiveGradientNorm(Callback):
+    """Full-batch gradient norm by deep-copying the module and calling backward."""
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+
+    def on_epoch_end(self, state) -> None:
+        model = copy.deepcopy(state.model)
+        model.zero_grad(set_to_none=True)
+        loss = TaskLoss(state.dataset.task)(model(state.dataset.X_train), state.dataset.y_train)
+        loss.backward()
+        self.norms.append(float(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm()))
+
+
+def configurations(sharpness: bool) -> dict[str, callable]:
+    configs = {
+        "no monitor": lambda: [],
+        "WeightNormMonitor(margin=False)": lambda: [WeightNormMonitor(margin=False)],
+        "WeightNormMonitor()": lambda: [WeightNormMonitor()],
+        "WeightNormMonitor(per_step=True, margin=False)": lambda: [WeightNormMonitor(per_step=True, margin=False)],
+        "GradientTrajectoryAnalyzer()": lambda: [GradientTrajectoryAnalyzer()],
+        "GradientTrajectoryAnalyzer(minibatch=False)": lambda: [GradientTrajectoryAnalyzer(minibatch=False)],
+        "GradientTrajectoryAnalyzer(per_step=True)": lambda: [GradientTrajectoryAnalyzer(per_step=True)],
+        "naive deepcopy + backward per epoch": lambda: [NaiveGradientNorm()],
+    }
+    if sharpness:
+        configs["GradientTrajectoryAnalyzer(sharpness_every=10)"] = lambda: [GradientTrajectoryAnalyzer(sharpness_every=10)]
+    return configs
+
+
+def time_fit(data, width: int, epochs: int, batch_size: int | None, callbacks) -> float:
+    model = ShallowReLU(2, width, seed=0)
+    trainer = ShallowReLUTrainer(model, data, optimizer="adam", epochs=epochs, batch_size=batch_size, seed=0, callbacks=callbacks)
+    started = time.perf_counter()
+    trainer.fit()
+    return (time.perf_counter() - started) / epochs
+
+
+def time_sharpness_once(data, width: int, repeats: int) -> None:
+    """Time one sharpness evaluation: ours (GradientAnalyzer) and PyHessian's power iteration."""
+    from reluscape.analysis import GradientAnalyzer
+
+    model = ShallowReLU(2, width, seed=0)
+    ShallowReLUTrainer(model, data, optimizer="adam", epochs=50, seed=0).fit()
+    X, y = data.X_train, data.y_train
+    flat = model.flat_parameters(dtype=torch.float64)
+    dense = torch.autograd.functional.hessian(lambda theta: _loss_of_flat(theta, model, X.double(), y, data.task), flat)
+    reference = float(torch.linalg.eigvalsh(dense)[-1])
+
+    def ours() -> float:
+        return GradientAnalyzer(model, (X, y)).sharpness()
+
+    rows = [("reluscape GradientAnalyzer.sharpness()", ours)]
+    try:
+        from pyhessian import hessian as pyhessian_hessian
+
+        def peer() -> float:
+            criterion = torch.nn.BCEWithLogitsLoss()
+            wrapped = _LogitModule(model)
+            computer = pyhessian_hessian(wrapped, criterion, data=(X, y.float()), cuda=False)
+            return float(computer.eigenvalues(top_n=1)[0][0])
+
+        rows.append(("PyHessian eigenvalues(top_n=1)", peer))
+    except ImportError as error:
+        print(f"PyHessian not available: {error}")
+
+    print(f"\nOne sharpness evaluation at width {width} (P = {model.n_parameters}); "
+          f"reference top eigenvalue {reference:.10g} (dense float64 eigvalsh)")
+    print(f"{'method':<42} {'ms':>10} {'value':>16} {'relative error':>15}")
+    for name, function in rows:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            value = function()
+            times.append(time.perf_counter() - started)
+        print(f"{name:<42} {min(times) * 1e3:>10.2f} {value:>16.10g} {abs(value - reference) / abs(reference):>15.2e}")
+
+
+class _LogitModule(torch.nn.Module):
+    """The model with a squeezed logit, as BCEWithLogitsLoss expects."""
+
+    def __init__(self, model: ShallowReLU) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.model(X)[:, 0]
+
+
+def _loss_of_flat(theta, model, X, y, task):
+    from reluscape.models.shallow_relu import forward, unflatten_params
+
+    params = unflatten_params(theta, model.in_features, model.width, model.out_features)
+    return TaskLoss(task)(forward(params, X), y)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--width", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats; the fastest is reported")
+    parser.add_argument("--sharpness", action="store_true", help="also time sharpness tracking (needs GradientAnalyzer)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    print(describe_machine())
+    print(describe_command())
+    data = SyntheticDatasetBuilder(1000, noise=0.1, seed=0).moons()
+    configs = configurations(args.sharpness)
+    for make in configs.values():  # warm-up: first calls pay for lazy initialisation
+        time_fit(data, args.width, 2, 64, make())
+    for batch_size in (None, 64):
+        best = {name: float("inf") for name in configs}
+        for _ in range(args.repeats):
+            for name, make in configs.items():
+                best[name] = min(best[name], time_fit(data, args.width, args.epochs, batch_size, make()))
+        label = "full batch" if batch_size is None else f"batch {batch_size}"
+        print(f"\nwidth {args.width}, {label}, {args.epochs} epochs, fastest of {args.repeats}")
+        print(f"{'configuration':<50} {'ms/epoch':>9} {'overhead':>9}")
+        base = best["no monitor"]
+        for name, seconds in best.items():
+            print(f"{name:<50} {seconds * 1e3:>9.3f} {seconds / base - 1:>+9.1%}")
+    if args.sharpness:
+        time_sharpness_once(data, args.width, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
