@@ -11,10 +11,19 @@ import pytest
 import torch
 
 from _dynamics_helpers import ParameterRecorder, reference_gradient
-from reluscape import GradientTrajectoryAnalyzer, ShallowReLU, ShallowReLUTrainer, SyntheticDatasetBuilder, WeightNormMonitor
+from reluscape import (
+    GradientAnalyzer,
+    GradientTrajectoryAnalyzer,
+    ShallowReLU,
+    ShallowReLUTrainer,
+    SyntheticDatasetBuilder,
+    WeightNormMonitor,
+)
 from reluscape.experiments import GradientTrajectory, compare_optimizers
 from reluscape.experiments.gradient_trajectory_analyzer import stability_threshold
-from reluscape.plotting import plot_gradient_trajectory, plot_optimizer_comparison
+from reluscape.losses import TaskLoss
+from reluscape.models.shallow_relu import forward, unflatten_params
+from reluscape.plotting import plot_gradient_trajectory, plot_optimizer_comparison, plot_sharpness
 
 matplotlib.use("Agg")
 
@@ -112,7 +121,7 @@ def test_monitors_leave_training_bit_identical(blobs, optimizer, batch_size):
         return model, history, torch.rand(3)
 
     plain_model, plain_history, plain_draw = train([])
-    monitors = [GradientTrajectoryAnalyzer(per_step=True), WeightNormMonitor(per_step=True)]
+    monitors = [GradientTrajectoryAnalyzer(per_step=True, sharpness_every=1), WeightNormMonitor(per_step=True)]
     model, history, draw = train(monitors)
 
     strip = lambda records: [{k: v for k, v in record.items() if k != "wall_time"} for record in records]  # noqa: E731
@@ -182,6 +191,14 @@ def test_constructor_rejects_bad_options():
         GradientTrajectoryAnalyzer(minibatch="yes")
     with pytest.raises(ValueError, match="dtype must be None, torch.float32 or torch.float64; got torch.int64"):
         GradientTrajectoryAnalyzer(dtype=torch.int64)
+    with pytest.raises(ValueError, match="sharpness_every must be an integer >= 1; got 0"):
+        GradientTrajectoryAnalyzer(sharpness_every=0)
+    with pytest.raises(TypeError, match="sharpness_every must be an integer; got 2.5"):
+        GradientTrajectoryAnalyzer(sharpness_every=2.5)
+    with pytest.raises(ValueError, match="sharpness_method must be one of 'auto', 'dense', 'lanczos'; got 'power'"):
+        GradientTrajectoryAnalyzer(sharpness_every=1, sharpness_method="power")
+    with pytest.raises(ValueError, match=r"sharpness_tol must lie in \[0, inf\]; got -1"):
+        GradientTrajectoryAnalyzer(sharpness_tol=-1.0)
 
 
 def test_trajectory_save_load_roundtrip(moons64, tmp_path):
@@ -214,6 +231,79 @@ def test_diverged_run_is_flagged(moons64):
     assert "diverged" in analyzer.result.message
     ax = plot_gradient_trajectory(analyzer.result)
     assert "(diverged)" in ax.get_title()
+
+
+# Sharpness -------------------------------------------------------------------
+
+
+def autograd_sharpness(params, X, y, task) -> float:
+    """Top eigenvalue of torch.autograd.functional.hessian of the loss, by dense eigvalsh."""
+    theta = torch.cat([tensor.reshape(-1) for tensor in params])
+    d, m, k = params.W.shape[1], params.W.shape[0], params.a.shape[0]
+
+    def loss_of(flat):
+        return TaskLoss(task)(forward(unflatten_params(flat, d, m, k), X), y)
+
+    hessian = torch.autograd.functional.hessian(loss_of, theta)
+    return float(torch.linalg.eigvalsh(hessian)[-1])
+
+
+@pytest.mark.parametrize("method", ["auto", "dense", "lanczos"])
+def test_sharpness_equals_top_eigenvalue(moons64, method):
+    analyzer = GradientTrajectoryAnalyzer(sharpness_every=2, sharpness_method=method)
+    recorder = ParameterRecorder()
+    model = ShallowReLU(2, 6, seed=8, dtype=torch.float64)
+    ShallowReLUTrainer(model, moons64, optimizer="sgd", lr=0.5, epochs=5, callbacks=[analyzer, recorder]).fit()
+
+    records = analyzer.result.sharpness_records
+    assert [record["epoch"] for record in records] == [0, 2, 4]
+    for record in records:
+        params = recorder.after_epoch[record["epoch"]]
+        spectrum = GradientAnalyzer(ShallowReLU.from_params(params), moons64).eigenvalues(k=None)
+        assert record["sharpness"] == pytest.approx(float(spectrum.eigenvalues[0]), rel=1e-10)
+        reference = autograd_sharpness(params, moons64.X_train, moons64.y_train, "binary")
+        assert record["sharpness"] == pytest.approx(reference, rel=1e-9)
+        assert record["stability_threshold"] == pytest.approx(2 / 0.5)
+
+
+def test_sharpness_of_float32_model_in_float64(moons64):
+    data32 = moons64.to(dtype=torch.float32)
+    analyzer = GradientTrajectoryAnalyzer(sharpness_every=3)
+    recorder = ParameterRecorder()
+    ShallowReLUTrainer(ShallowReLU(2, 6, seed=8), data32, optimizer="adam", epochs=3, callbacks=[analyzer, recorder]).fit()
+    for record in analyzer.result.sharpness_records:
+        params = recorder.after_epoch[record["epoch"]].to(torch.float64)
+        reference = autograd_sharpness(params, data32.X_train.to(torch.float64), data32.y_train, "binary")
+        assert record["sharpness"] == pytest.approx(reference, rel=1e-9)
+        assert "stability_threshold" not in record  # Adam has no 2/η line
+
+
+def test_dense_sharpness_too_large_raises(moons64):
+    analyzer = GradientTrajectoryAnalyzer(sharpness_every=1, sharpness_method="dense", max_dense_bytes=1000)
+    model = ShallowReLU(2, 8, seed=0)  # P = 33, a 33 x 33 float64 matrix takes 8712 bytes
+    trainer = ShallowReLUTrainer(model, moons64, epochs=1, callbacks=[analyzer])
+    with pytest.raises(ValueError, match=r"sharpness_method='dense' needs a 33 x 33 float64 Hessian \(8712 bytes\), "
+                       r"above max_dense_bytes = 1000. Pass sharpness_method='lanczos'"):
+        trainer.fit()
+    assert len(trainer.history) == 1  # raised before the first update
+    assert torch.equal(model.hidden.weight, ShallowReLU(2, 8, seed=0).hidden.weight)
+
+    lanczos = GradientTrajectoryAnalyzer(sharpness_every=1, sharpness_method="lanczos", max_dense_bytes=1000)
+    ShallowReLUTrainer(ShallowReLU(2, 8, seed=0), moons64, epochs=1, callbacks=[lanczos]).fit()
+    assert len(lanczos.result.sharpness_records) == 2
+
+
+def test_sharpness_plot_with_threshold(moons64):
+    analyzer = GradientTrajectoryAnalyzer(sharpness_every=1)
+    ShallowReLUTrainer(ShallowReLU(2, 6, seed=0), moons64, optimizer="sgd", lr=0.4, epochs=3, callbacks=[analyzer]).fit()
+    ax = plot_sharpness(analyzer.result)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["sgd: sharpness", "sgd: 2/η line"]
+    assert ax.get_lines()[1].get_ydata()[0] == pytest.approx(5.0)
+    without = GradientTrajectoryAnalyzer()
+    ShallowReLUTrainer(ShallowReLU(2, 6, seed=0), moons64, epochs=1, callbacks=[without]).fit()
+    with pytest.raises(ValueError, match="no sharpness was recorded"):
+        plot_sharpness(without.result)
 
 
 # Optimizer comparison -------------------------------------------------------
@@ -258,8 +348,13 @@ def test_comparison_same_start_and_data_order(moons64):
 def test_comparison_with_options_and_steps(moons64):
     runs = {"sgd": {"lr": 0.1}, "sgd-decay": {"optimizer": "sgd", "lr": 0.1, "weight_decay": 0.01}}
     frame = GradientTrajectoryAnalyzer.compare_optimizers(
-        ShallowReLU(2, 4, seed=0), moons64, runs, epochs=2, per_step=True, weight_norms=False
+        ShallowReLU(2, 4, seed=0), moons64, runs, epochs=2, per_step=True, weight_norms=False, sharpness_every=1
     )
+    thresholds = frame[frame["metric"] == "stability_threshold"].groupby("optimizer")["value"].first()
+    assert thresholds["sgd"] == pytest.approx(20.0)
+    assert thresholds["sgd-decay"] == pytest.approx(20.0 - 0.01)
+    assert len(frame[frame["metric"] == "sharpness"]) == 2 * 3
+    assert len(plot_sharpness(frame).get_lines()) == 4
     assert set(frame["optimizer"]) == {"sgd", "sgd-decay"}
     assert "step_grad_norm" in set(frame["metric"])
     assert "norm" not in set(frame["metric"])
@@ -294,6 +389,8 @@ def test_comparison_rejects_bad_input(moons64):
         compare_optimizers(model, moons64, "sgd")
     with pytest.raises(ValueError, match="epochs must be an integer >= 1; got 0"):
         compare_optimizers(model, moons64, ["sgd"], epochs=0)
+    with pytest.raises(ValueError, match="sharpness_every must be an integer >= 1; got -2"):
+        compare_optimizers(model, moons64, ["sgd"], sharpness_every=-2)
     with pytest.raises(TypeError, match="callbacks must be None or a function of the run label"):
         compare_optimizers(model, moons64, ["sgd"], callbacks=[ParameterRecorder()])
     with pytest.raises(TypeError, match="model must be a ShallowReLU; got str"):

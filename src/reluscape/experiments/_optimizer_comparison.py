@@ -62,6 +62,7 @@ def compare_optimizers(
     weight_decay: float = 0.0,
     seed: int = 0,
     per_step: bool = False,
+    sharpness_every: int | None = None,
     weight_norms: bool = True,
     loss: TaskLoss | str | None = None,
     callbacks: Callable[[str], Sequence[Callback]] | None = None,
@@ -85,6 +86,8 @@ def compare_optimizers(
         weight_decay: weight decay of every run that does not set its own.
         seed: trainer seed shared by every run (orders the mini-batches).
         per_step: record gradient norms after every step too.
+        sharpness_every: record the sharpness every this many epochs (see
+            :class:`GradientTrajectoryAnalyzer`); None turns it off.
         weight_norms: also attach a :class:`WeightNormMonitor` to every run.
         loss: the loss; None takes the data set's task loss.
         callbacks: a function called with each run label that returns extra
@@ -93,7 +96,8 @@ def compare_optimizers(
 
     Returns:
         A long DataFrame with columns optimizer (the run label), epoch, step,
-        metric, value. Metrics are those of :class:`GradientTrajectory`,
+        metric, value. Metrics are those of :class:`GradientTrajectory` (with
+        ``sharpness`` and ``stability_threshold`` when tracked),
         those of :class:`WeightNormTrajectory` (with ``weight_norms``) and
         the trainer's ``test_loss`` and train/test score. Per-step rows
         (with ``per_step``) carry metric names prefixed by ``step_``.
@@ -107,6 +111,8 @@ def compare_optimizers(
         raise TypeError(f"model must be a ShallowReLU; got {type(model).__name__}.")
     runs = _resolve_runs(optimizers)
     check_int("epochs", epochs, minimum=1)
+    if sharpness_every is not None:
+        check_int("sharpness_every", sharpness_every, minimum=1)
     weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
     if callbacks is not None and not callable(callbacks):
         raise TypeError(f"callbacks must be None or a function of the run label; got {type(callbacks).__name__}.")
@@ -114,7 +120,7 @@ def compare_optimizers(
     frames = []
     diverged = {}
     for label, options in runs.items():
-        analyzer = GradientTrajectoryAnalyzer(per_step=per_step)
+        analyzer = GradientTrajectoryAnalyzer(per_step=per_step, sharpness_every=sharpness_every)
         monitors: list[Callback] = [analyzer]
         weight_monitor = WeightNormMonitor(margin=None) if weight_norms else None
         if weight_monitor is not None:

@@ -12,15 +12,18 @@ before that update.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
+from scipy.sparse.linalg import ArpackNoConvergence
 
-from reluscape._validation import check_choice, check_int
+from reluscape._validation import check_choice, check_float, check_int
+from reluscape.analysis.gradient_analysis import DEFAULT_MAX_DENSE_BYTES, GradientAnalyzer
 from reluscape.experiments._monitoring import (
     MonitorCallback,
     gradient_norms,
@@ -37,13 +40,12 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from reluscape.data.dataset import Dataset
-    from reluscape.experiments.shallow_trainer import Callback
-    from reluscape.losses import TaskLoss
     from reluscape.models.shallow_relu import ShallowParams, ShallowReLU
 
 __all__ = ["GradientTrajectory", "GradientTrajectoryAnalyzer", "stability_threshold"]
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
+SHARPNESS_METHODS = ("auto", "dense", "lanczos")
 
 
 def stability_threshold(
@@ -93,8 +95,9 @@ class GradientTrajectory:
             ``minibatch_grad_norm`` of that step's mini-batch gradient
             (evaluated at the weights before the step).
         sharpness_records: one dict per sharpness evaluation with keys
-            ``epoch``, ``step``, ``sharpness`` (signed top Hessian eigenvalue
-            of the full-batch loss).
+            ``epoch``, ``step``, ``sharpness`` (largest signed eigenvalue of
+            the Hessian of the full-batch loss, in float64) and, where it
+            applies, ``stability_threshold``.
         stability_threshold: the sharpness line 2/η or its momentum variant
             (see :func:`stability_threshold`) for full-batch training with
             SGD-type optimizers, else None.
@@ -157,7 +160,9 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
 
     Cost, per record: one full-batch forward and backward pass on the
     training set. Mini-batch tracking adds a copy of the parameters and one
-    forward and backward pass on the mini-batch per update.
+    forward and backward pass on the mini-batch per update. Sharpness
+    tracking adds one top-eigenvalue computation of the float64 Hessian
+    every ``sharpness_every`` epochs (see :class:`GradientAnalyzer`).
 
     Args:
         per_step: also record after every optimizer step (a full-batch
@@ -165,7 +170,20 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
             b extra full-batch passes).
         minibatch: with mini-batch training, record the norm of each
             mini-batch gradient that made an update.
-        dtype: dtype of the recomputation; None keeps the model's dtype.
+        dtype: dtype of the gradient recomputation; None keeps the model's
+            dtype. Sharpness is always computed in float64.
+        sharpness_every: record the sharpness at epoch 0 and every this
+            many epochs, an integer >= 1; None turns sharpness tracking off.
+        sharpness_method: ``"auto"`` (dense ``eigvalsh`` for P <= 500,
+            Lanczos above), ``"dense"`` or ``"lanczos"``.
+        sharpness_tol: relative accuracy of Lanczos; 0 asks for machine
+            precision.
+        max_dense_bytes: largest dense P × P Hessian the ``"dense"`` method
+            may build, in bytes.
+
+    Raises:
+        ValueError: when training starts, if ``sharpness_method="dense"``
+            would need a Hessian larger than ``max_dense_bytes``.
 
     Example:
         >>> from reluscape import ShallowReLU, ShallowReLUTrainer, SyntheticDatasetBuilder
@@ -182,6 +200,10 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
         per_step: bool = False,
         minibatch: bool = True,
         dtype: torch.dtype | None = None,
+        sharpness_every: int | None = None,
+        sharpness_method: str = "auto",
+        sharpness_tol: float = 0.0,
+        max_dense_bytes: int = DEFAULT_MAX_DENSE_BYTES,
     ) -> None:
         super().__init__()
         for name, value in (("per_step", per_step), ("minibatch", minibatch)):
@@ -189,9 +211,16 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
                 raise TypeError(f"{name} must be True or False; got {value!r}.")
         if dtype is not None and dtype not in _FLOAT_DTYPES:
             raise ValueError(f"dtype must be None, torch.float32 or torch.float64; got {dtype}.")
+        if sharpness_every is not None:
+            check_int("sharpness_every", sharpness_every, minimum=1)
+        check_choice("sharpness_method", sharpness_method, SHARPNESS_METHODS)
         self.per_step = per_step
         self.minibatch = minibatch
         self.dtype = dtype
+        self.sharpness_every = sharpness_every
+        self.sharpness_method = sharpness_method
+        self.sharpness_tol = check_float("sharpness_tol", sharpness_tol, minimum=0.0)
+        self.max_dense_bytes = check_int("max_dense_bytes", max_dense_bytes, minimum=1)
         self._clear()
 
     @property
@@ -209,6 +238,7 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
 
     def on_train_begin(self, state: TrainerState) -> None:
         self._bind(state)
+        self._check_sharpness_size(state.model.n_parameters)
         self._clear()
         trainer = state.trainer
         full_batch = trainer.batch_size is None or trainer.batch_size >= state.dataset.n_train
@@ -223,12 +253,21 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
             )
         self._result = GradientTrajectory(
             stability_threshold=threshold,
-            settings={"per_step": self.per_step, "minibatch": self.minibatch, "dtype": self._dtype_name(state), **settings},
+            settings={
+                "per_step": self.per_step,
+                "minibatch": self.minibatch,
+                "dtype": self._dtype_name(state),
+                "sharpness_every": self.sharpness_every,
+                "sharpness_method": self.sharpness_method,
+                "sharpness_tol": self.sharpness_tol,
+                **settings,
+            },
         )
         self._tracks_minibatch = self.minibatch and not full_batch
         if self._tracks_minibatch:
             self._before_step = snapshot(state.model)
         self._result.epoch_records.append({"epoch": 0, "step": 0, **self._full_batch_metrics(state)})
+        self._record_sharpness(state)
 
     def on_step_end(self, state: TrainerState) -> None:
         minibatch_norm = None
@@ -248,6 +287,7 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
             record["minibatch_grad_norm"] = math.fsum(self._epoch_minibatch_norms) / len(self._epoch_minibatch_norms)
         self._epoch_minibatch_norms = []
         self._result.epoch_records.append(record)
+        self._record_sharpness(state)
 
     def on_train_end(self, state: TrainerState) -> None:
         if state.history is not None:
@@ -278,6 +318,37 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
         params, (X, y) = self._cast(self._before_step, X_batch, y_batch)
         _, gradient = loss_and_gradient(params, X, y, state.loss_fn)
         return gradient_norms(gradient)["grad_norm"]
+
+    def _check_sharpness_size(self, n_parameters: int) -> None:
+        if self.sharpness_every is None or self.sharpness_method != "dense":
+            return
+        needed = n_parameters**2 * 8  # one float64 P × P matrix
+        if needed > self.max_dense_bytes:
+            raise ValueError(
+                f"sharpness_method='dense' needs a {n_parameters} x {n_parameters} float64 Hessian "
+                f"({needed} bytes), above max_dense_bytes = {self.max_dense_bytes}. Pass "
+                "sharpness_method='lanczos' (or 'auto') to use Hessian-vector products, or raise max_dense_bytes."
+            )
+
+    def _record_sharpness(self, state: TrainerState) -> None:
+        if self.sharpness_every is None or state.epoch % self.sharpness_every != 0:
+            return
+        analyzer = GradientAnalyzer(
+            state.model, (state.dataset.X_train, state.dataset.y_train), state.loss_fn, max_dense_bytes=self.max_dense_bytes
+        )
+        try:
+            spectrum = analyzer.eigenvalues(k=1, which="largest", tol=self.sharpness_tol, method=self.sharpness_method)
+        except ValueError as error:
+            if not isinstance(error.__cause__, ArpackNoConvergence):
+                raise
+            warnings.warn(
+                f"no sharpness recorded at epoch {state.epoch}: {error}", RuntimeWarning, stacklevel=2
+            )
+            return
+        record = {"epoch": state.epoch, "step": state.step, "sharpness": spectrum.max}
+        if self._result.stability_threshold is not None:
+            record["stability_threshold"] = self._result.stability_threshold
+        self._result.sharpness_records.append(record)
 
     # Plots --------------------------------------------------------------------
 
