@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import matplotlib
 import numpy as np
@@ -449,7 +450,10 @@ def test_dynamics_report_section(tmp_path):
     assert set(metrics["optimizers"]) == {"sgd", "momentum", "adam", "rmsprop"}
     assert all(run["epochs"] == 6 for run in metrics["optimizers"].values())
     assert metrics["main_run"]["norm_final"] > 0
-    for name in ("figures/dynamics_optimizers.png", "figures/dynamics_balancedness.png", "data/dynamics_optimizers_final.csv"):
+    assert metrics["sharpness"]["stability_threshold"] == pytest.approx(2 / 0.5)
+    assert metrics["sharpness"]["max"] >= metrics["sharpness"]["final"]
+    figures = ("dynamics_optimizers.png", "dynamics_balancedness.png", "dynamics_sharpness.png")
+    for name in [f"figures/{figure}" for figure in figures] + ["data/dynamics_optimizers_final.csv"]:
         assert (tmp_path / "out" / name).is_file(), name
 
 
@@ -464,4 +468,7 @@ def test_dynamics_report_section_after_divergence(tmp_path):
     page = result.index.read_text()
     assert "The main training run diverged, so the balancedness of that run is not shown" in page
     section = page.split('<section id="dynamics">')[1].split("</section>")[0]
-    assert "nan" not in section.lower()
+    assert "This gradient-descent run diverged" in section  # the config's step size is used and flagged
+    cells = re.findall(r"<td>(.*?)</td>", section)
+    assert cells
+    assert not any("nan" in cell.lower() for cell in cells)

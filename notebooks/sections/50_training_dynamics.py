@@ -47,3 +47,26 @@ for ax, lr in zip(axes[:2], [0.05, 0.5]):
 plot_weight_norms(monitor.result, ax=axes[2], metrics=["normalized_margin"])
 axes[2].set_title(f"Normalised margin, GD with η = {lr}")
 plt.show()
+
+# %% [markdown]
+# ### Sharpness under full-batch gradient descent
+#
+# The sharpness is the largest eigenvalue of the Hessian of the full-batch training loss, computed in
+# float64 by `GradientAnalyzer` (dense for P ≤ 500, Lanczos above). Gradient descent with step η on a
+# quadratic is stable only while the sharpness is below 2/η. On neural networks, full-batch gradient
+# descent typically raises the sharpness to about 2/η and keeps it there (the edge of stability); with
+# cross-entropy the curvature also falls once the data are fitted.
+
+# %%
+from reluscape.plotting import plot_sharpness
+
+fig, ax = plt.subplots(figsize=(7, 4.2))
+for lr in [0.5, 2.0]:
+    sharpness_monitor = GradientTrajectoryAnalyzer(sharpness_every=2 if QUICK else 5)
+    gd_model = ShallowReLU(2, WIDTH, seed=SEED)
+    ShallowReLUTrainer(gd_model, dataset, optimizer="sgd", lr=lr, epochs=DYNAMICS_EPOCHS, callbacks=[sharpness_monitor]).fit()
+    plot_sharpness(sharpness_monitor.result, ax=ax)
+    ax.lines[-2].set_label(f"η = {lr}: sharpness")
+    ax.lines[-1].set_label(f"η = {lr}: 2/η")
+ax.legend()
+plt.show()

@@ -1,4 +1,4 @@
-"""Report section: training dynamics under several optimizers and the balancedness drift."""
+"""Report section: training dynamics under several optimizers, balancedness drift and sharpness."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import warnings
 import pandas as pd
 
 from reluscape.experiments.gradient_trajectory_analyzer import GradientTrajectoryAnalyzer
-from reluscape.experiments.shallow_trainer import Callback
+from reluscape.experiments.shallow_trainer import DEFAULT_LEARNING_RATES, Callback, ShallowReLUTrainer
 from reluscape.experiments.weight_norm_monitor import WeightNormMonitor
 from reluscape.models.shallow_relu import ShallowReLU
 from reluscape.report.config import RunConfig
@@ -16,6 +16,8 @@ from reluscape.report.section import ReportContext, ReportSection, SectionConten
 COMPARED_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 # A --quick run trains each compared optimizer for at most this many epochs.
 QUICK_COMPARISON_EPOCHS = 40
+# The sharpness trace evaluates the top Hessian eigenvalue about this many times.
+SHARPNESS_POINTS = 30
 
 
 def callbacks(config: RunConfig) -> dict[str, Callback]:
@@ -121,6 +123,44 @@ def _balancedness(ctx: ReportContext, content: SectionContent) -> None:
     )
 
 
+def _sharpness(ctx: ReportContext, content: SectionContent) -> None:
+    from reluscape.plotting.dynamics import plot_sharpness
+
+    config = ctx.config
+    lr = config.lr if config.optimizer == "sgd" and config.lr is not None else DEFAULT_LEARNING_RATES["sgd"]
+    epochs = min(config.resolved_epochs, QUICK_COMPARISON_EPOCHS) if ctx.quick else config.resolved_epochs
+    every = max(1, epochs // SHARPNESS_POINTS)
+    analyzer = GradientTrajectoryAnalyzer(sharpness_every=every)
+    trainer = ShallowReLUTrainer(
+        _initial_model(ctx), ctx.dataset, optimizer="sgd", lr=lr, epochs=epochs, seed=ctx.seed, callbacks=[analyzer]
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Training diverged", category=RuntimeWarning)
+        history = trainer.fit()
+    result = analyzer.result
+    content.paragraph(
+        f"Sharpness (the largest eigenvalue of the Hessian of the full-batch training loss, float64) every {every} "
+        f"epoch(s) of full-batch gradient descent with step η = {lr:g} from the same initial weights. Gradient "
+        f"descent on a quadratic is stable only while the sharpness stays below 2/η = {2 / lr:g}; on neural "
+        "networks full-batch gradient descent typically raises the sharpness to about that line and keeps it "
+        "there (the edge of stability), unless the loss itself flattens first, as cross-entropy does once the "
+        "data are fitted."
+    )
+    if history.diverged:
+        content.note(f"This gradient-descent run diverged: {history.message} The trace stops there.")
+    sharpness = [record["sharpness"] for record in result.sharpness_records]
+    content.metrics["sharpness"] = {
+        "lr": lr,
+        "stability_threshold": result.stability_threshold,
+        "every": every,
+        "initial": sharpness[0],
+        "max": max(sharpness),
+        "final": sharpness[-1],
+    }
+    ax = plot_sharpness(result)
+    content.figure(ax.figure, "sharpness", f"Sharpness under full-batch gradient descent (η = {lr:g}) with the 2/η line.")
+
+
 def build(ctx: ReportContext, content: SectionContent) -> None:
     if ctx.diverged:
         content.note(
@@ -130,6 +170,7 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     else:
         _balancedness(ctx, content)
     _comparison(ctx, content)
+    _sharpness(ctx, content)
 
 
 SECTION = ReportSection(name="dynamics", title="Training dynamics", build=build, callbacks=callbacks)
