@@ -78,7 +78,7 @@ def test_gd_step_changes_balancedness_by_eta_squared_gap(data_name, lr, request)
 
 
 def test_small_step_drift_tiny_while_weights_move(moons64):
-    lr, steps = 0.02, 150
+    lr, steps = 0.03, 80
     result, recorder, Q = train_gd(moons64, width=8, lr=lr, steps=steps)
 
     gaps = [gradient_gap(reference_gradient(p, moons64.X_train, moons64.y_train, "binary")) for p in recorder.before_step]
