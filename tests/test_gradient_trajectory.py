@@ -333,7 +333,8 @@ def test_comparison_same_start_and_data_order(moons64):
             assert torch.equal(got, expected), label
         assert len(recorder.batches) == len(reference.batches)
         for (X_got, y_got), (X_expected, y_expected) in zip(recorder.batches, reference.batches):
-            assert torch.equal(X_got, X_expected) and torch.equal(y_got, y_expected), label
+            assert torch.equal(X_got, X_expected), label
+            assert torch.equal(y_got, y_expected), label
     for got, expected in zip(model.parameters(), before):
         assert torch.equal(got, expected)  # the caller's model is untouched
 

@@ -176,7 +176,7 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
             many epochs, an integer >= 1; None turns sharpness tracking off.
         sharpness_method: ``"auto"`` (dense ``eigvalsh`` for P <= 500,
             Lanczos above), ``"dense"`` or ``"lanczos"``.
-        sharpness_tol: relative accuracy of Lanczos; 0 asks for machine
+        sharpness_tol: relative accuracy of Lanczos; 0 requests machine
             precision.
         max_dense_bytes: largest dense P × P Hessian the ``"dense"`` method
             may build, in bytes.
@@ -237,32 +237,28 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
     # Trainer hooks --------------------------------------------------------
 
     def on_train_begin(self, state: TrainerState) -> None:
-        self._bind(state)
         self._check_sharpness_size(state.model.n_parameters)
+        self._bind(state)
         self._clear()
+
         trainer = state.trainer
         full_batch = trainer.batch_size is None or trainer.batch_size >= state.dataset.n_train
         settings = trainer.settings
         threshold = None
         if full_batch and settings["lr"] is not None:
             threshold = stability_threshold(
-                settings["optimizer"],
-                settings["lr"],
-                momentum=settings["momentum"],
-                weight_decay=settings["weight_decay"],
+                settings["optimizer"], settings["lr"], momentum=settings["momentum"], weight_decay=settings["weight_decay"]
             )
-        self._result = GradientTrajectory(
-            stability_threshold=threshold,
-            settings={
-                "per_step": self.per_step,
-                "minibatch": self.minibatch,
-                "dtype": self._dtype_name(state),
-                "sharpness_every": self.sharpness_every,
-                "sharpness_method": self.sharpness_method,
-                "sharpness_tol": self.sharpness_tol,
-                **settings,
-            },
-        )
+        options = {
+            "per_step": self.per_step,
+            "minibatch": self.minibatch,
+            "dtype": self._dtype_name(state),
+            "sharpness_every": self.sharpness_every,
+            "sharpness_method": self.sharpness_method,
+            "sharpness_tol": self.sharpness_tol,
+        }
+        self._result = GradientTrajectory(stability_threshold=threshold, settings={**options, **settings})
+
         self._tracks_minibatch = self.minibatch and not full_batch
         if self._tracks_minibatch:
             self._before_step = snapshot(state.model)

@@ -29,7 +29,7 @@ def _initial_model(ctx: ReportContext) -> ShallowReLU:
 
 
 def _final_values(frame: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
-    """One row per optimizer with each metric's value at that run's last recorded epoch."""
+    """Build one row per optimizer with each metric's value at that run's last recorded epoch."""
     rows = []
     for label, run in frame.groupby("optimizer", sort=False):
         row = {"optimizer": label, "epochs": int(run["epoch"].max())}
