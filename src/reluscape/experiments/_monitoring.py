@@ -99,10 +99,10 @@ def loss_and_gradient(
 
 def gradient_norms(gradient: ShallowParams) -> dict[str, float]:
     """Return the Euclidean norm of the whole gradient and of each block W, b, a, c."""
-    squares = [block.square().sum() for block in gradient]
-    norms = {"grad_norm": float(torch.stack(squares).sum().sqrt())}
+    squares = torch.stack([block.square().sum() for block in gradient]).tolist()  # one device sync
+    norms = {"grad_norm": math.sqrt(math.fsum(squares))}
     for name, square in zip(BLOCKS, squares):
-        norms[f"grad_norm_{name}"] = float(square.sqrt())
+        norms[f"grad_norm_{name}"] = math.sqrt(square)
     return norms
 
 

@@ -38,9 +38,9 @@ import pandas as pd
 import torch
 
 from reluscape._validation import check_choice
-from reluscape.experiments._monitoring import MonitorCallback, json_ready, records_to_long, restore_nan, snapshot
+from reluscape.experiments._monitoring import MonitorCallback, json_ready, records_to_long, restore_nan
 from reluscape.experiments.shallow_trainer import TrainerState
-from reluscape.models.shallow_relu import ShallowParams, flatten_params, forward
+from reluscape.models.shallow_relu import ShallowParams, forward, unflatten_params
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,8 +52,11 @@ __all__ = ["WeightNormMonitor", "WeightNormTrajectory", "classification_margins"
 _NEURON_ARRAYS = ("input_norms", "output_norms", "balancedness")
 
 
-def weight_norm_metrics(params: ShallowParams) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+def weight_norm_metrics(params: ShallowParams) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Compute the norms, path norm and per-neuron balancedness of one parameter point.
+
+    The work runs in float64 NumPy on a copy of the P parameters, which costs
+    a few microseconds per call at the widths reluscape targets.
 
     Args:
         params: parameter tuple without batch dimensions.
@@ -61,27 +64,46 @@ def weight_norm_metrics(params: ShallowParams) -> tuple[dict[str, float], dict[s
     Returns:
         A dict of scalars (``norm``, ``norm_hidden``, ``norm_output``,
         ``norm_W``, ``norm_b``, ``norm_a``, ``norm_c``, ``path_norm``) and a
-        dict of float64 tensors of shape (m,): ``input_norms`` ‖(w_j, b_j)‖,
+        dict of float64 arrays of shape (m,): ``input_norms`` ‖(w_j, b_j)‖,
         ``output_norms`` ‖a_j‖ and ``balancedness`` Q_j.
     """
-    W, b, a, c = params.to(torch.float64)
-    input_squares = W.square().sum(dim=1) + b.square()  # (m,)
-    output_squares = a.square().sum(dim=0)  # (m,)
-    block_squares = {"W": W.square().sum(), "b": b.square().sum(), "a": a.square().sum(), "c": c.square().sum()}
+    return _norm_metrics(*(tensor.detach().to("cpu", torch.float64).numpy() for tensor in params))
+
+
+def _norm_metrics(
+    W: np.ndarray, b: np.ndarray, a: np.ndarray, c: np.ndarray
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    row_squares = np.einsum("jd,jd->j", W, W)  # (m,) ‖w_j‖²
+    bias_squares = b * b  # (m,)
+    input_squares = row_squares + bias_squares  # (m,) ‖u_j‖²
+    output_squares = np.einsum("kj,kj->j", a, a)  # (m,) ‖a_j‖²
+    block_squares = {
+        "W": float(row_squares.sum()),
+        "b": float(bias_squares.sum()),
+        "a": float(output_squares.sum()),
+        "c": float(c @ c),
+    }
     hidden_square = block_squares["W"] + block_squares["b"]
     output_square = block_squares["a"] + block_squares["c"]
-    input_norms = input_squares.sqrt()
-    output_norms = output_squares.sqrt()
+    input_norms = np.sqrt(input_squares)
+    output_norms = np.sqrt(output_squares)
 
     scalars = {
-        "norm": float((hidden_square + output_square).sqrt()),
-        "norm_hidden": float(hidden_square.sqrt()),
-        "norm_output": float(output_square.sqrt()),
-        **{f"norm_{name}": float(square.sqrt()) for name, square in block_squares.items()},
-        "path_norm": float((input_norms * output_norms).sum()),
+        "norm": math.sqrt(hidden_square + output_square),
+        "norm_hidden": math.sqrt(hidden_square),
+        "norm_output": math.sqrt(output_square),
+        **{f"norm_{name}": math.sqrt(square) for name, square in block_squares.items()},
+        "path_norm": float(input_norms @ output_norms),
     }
     neurons = {"input_norms": input_norms, "output_norms": output_norms, "balancedness": input_squares - output_squares}
     return scalars, neurons
+
+
+def _split_flat(values: np.ndarray, d: int, m: int, k: int) -> tuple[np.ndarray, ...]:
+    """Return views W (m, d), b (m,), a (k, m), c (k,) of a flat θ in ``parameters_to_vector`` order."""
+    ends = np.cumsum([m * d, m, k * m])
+    W, b, a, c = np.split(values, ends)
+    return W.reshape(m, d), b, a.reshape(k, m), c
 
 
 def classification_margins(outputs: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
@@ -275,8 +297,9 @@ class WeightNormMonitor(MonitorCallback):
         self._result = WeightNormTrajectory()
         self._epoch_rows: dict[str, list[np.ndarray]] = {name: [] for name in _NEURON_ARRAYS}
         self._step_rows: dict[str, list[np.ndarray]] = {name: [] for name in _NEURON_ARRAYS}
-        self._initial_balancedness: torch.Tensor | None = None
-        self._initial_flat: torch.Tensor | None = None
+        self._initial_balancedness: np.ndarray | None = None
+        self._initial_values: np.ndarray | None = None
+        self._X_train64: torch.Tensor | None = None
         self._with_margin = False
         self._width = 0
 
@@ -319,27 +342,32 @@ class WeightNormMonitor(MonitorCallback):
     # Recording ------------------------------------------------------------
 
     def _record(self, state: TrainerState, rows: dict[str, list[np.ndarray]]) -> dict[str, float]:
-        params = snapshot(state.model)
-        scalars, neurons = weight_norm_metrics(params)
+        model = state.model
+        live = model.params(detach=False)
+        # One float64 copy of θ on the model's device; the metrics run on a CPU view of it.
+        flat = torch.cat([tensor.detach().reshape(-1) for tensor in live]).to(torch.float64)  # (P,)
+        values = flat.cpu().numpy()
+        scalars, neurons = _norm_metrics(*_split_flat(values, model.in_features, model.width, model.out_features))
+
         if self._initial_balancedness is None:
             self._initial_balancedness = neurons["balancedness"]
+            self._initial_values = values
         drift = neurons["balancedness"] - self._initial_balancedness
-        flat = flatten_params(params.to(torch.float64))
-        if self._initial_flat is None:
-            self._initial_flat = flat
+        step = values - self._initial_values
         record: dict[str, float] = {"epoch": state.epoch, "step": state.step, **scalars}
-        record["distance_from_init"] = float(torch.linalg.vector_norm(flat - self._initial_flat))
-        record["max_abs_balancedness_drift"] = float(drift.abs().max())
+        record["distance_from_init"] = math.sqrt(float(step @ step))
+        record["max_abs_balancedness_drift"] = float(np.abs(drift).max())
         if self._with_margin:
-            record.update(self._margins(params, state, scalars["norm"]))
+            params64 = unflatten_params(flat, model.in_features, model.width, model.out_features)
+            record.update(self._margins(params64, state, scalars["norm"]))
         for name in _NEURON_ARRAYS:
-            rows[name].append(neurons[name].cpu().numpy())
+            rows[name].append(neurons[name])
         return record
 
-    @staticmethod
-    def _margins(params: ShallowParams, state: TrainerState, norm: float) -> dict[str, float]:
-        X = state.dataset.X_train.to(torch.float64)
-        outputs = forward(params.to(torch.float64), X)  # (n, k)
+    def _margins(self, params: ShallowParams, state: TrainerState, norm: float) -> dict[str, float]:
+        if self._X_train64 is None:
+            self._X_train64 = state.dataset.X_train.to(torch.float64)
+        outputs = forward(params, self._X_train64)  # (n, k)
         margin = float(classification_margins(outputs, state.dataset.y_train, state.dataset.task).min())
         # An all-zero θ has no normalised margin; nan marks it.
         normalized = margin / norm**2 if norm > 0 else math.nan
