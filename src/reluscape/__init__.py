@@ -2,7 +2,7 @@
 
 from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
-from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Callback",
+    "CriticalPointClassifier",
     "Dataset",
     "GradientAnalyzer",
     "ShallowParams",

@@ -112,6 +112,34 @@ class GradientAnalyzer:
                 "The model has probably diverged; retrain it with a smaller learning rate."
             )
 
+    def at_parameters(self, theta: torch.Tensor) -> GradientAnalyzer:
+        """Return an analyzer of the same data and loss at another flat parameter vector θ of shape (P,).
+
+        Cheaper than building a model and a new analyzer, for iterative searches.
+
+        Raises:
+            ValueError: if θ has the wrong shape or the loss at θ is not finite.
+        """
+        if not isinstance(theta, torch.Tensor) or theta.shape != (self.n_parameters,):
+            shape = tuple(theta.shape) if isinstance(theta, torch.Tensor) else type(theta).__name__
+            raise ValueError(f"theta must be a tensor of shape ({self.n_parameters},); got {shape}.")
+        clone = object.__new__(GradientAnalyzer)
+        clone.__dict__.update(self.__dict__)
+        clone.params = unflatten_params(theta.to(device=self.device, dtype=self.dtype), *self.architecture)
+        clone._curvature = ShallowCurvature(clone.params, self.X, self.y, self.loss_fn, self.chunk_size)
+        loss_value = float(clone._curvature.loss_value)
+        if not math.isfinite(loss_value):
+            raise ValueError(f"the loss at theta must be finite; got {loss_value}.")
+        return clone
+
+    def preactivations(self) -> torch.Tensor:
+        """Return the hidden pre-activations z_ij = w_j · x_i + b_j on the training inputs, shape (n, m)."""
+        return self._curvature.Z
+
+    def activation_pattern(self) -> torch.Tensor:
+        """Return which neurons are active on each training input (z_ij > 0), boolean tensor of shape (n, m)."""
+        return self._curvature.Z > 0
+
     # ------------------------------------------------------------ first order
 
     def loss_value(self) -> float:
