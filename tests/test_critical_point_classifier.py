@@ -248,3 +248,19 @@ def test_classifier_rejects_bad_options():
         model.output.bias.fill_(math.inf)
     with pytest.raises(ValueError, match="loss at the model's parameters must be finite"):
         CriticalPointClassifier(model, (X, y))
+
+
+def test_plot_critical_point_shows_zero_band():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reluscape.plotting import plot_critical_point
+
+    X, y = regression_data()
+    report = CriticalPointClassifier(near_minimum_model(), (X, y)).find_critical_point().report
+    ax = plot_critical_point(report)
+    assert ax.get_title().startswith("local minimum")
+    assert len(ax.collections[0].get_offsets()) == report.eigenvalues.numel()
+    plt.close("all")
