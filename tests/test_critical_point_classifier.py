@@ -216,6 +216,7 @@ def test_search_reports_max_iter_when_not_converged():
     assert search.status == "max_iter"
     assert not search.converged
     assert "after 1 iterations" in search.message
+    assert f"{float(search.gradient_norms[-1]):.3e}" in search.message  # the final norm, not the starting one
     assert search.gradient_norms.numel() == 2
 
 
