@@ -92,7 +92,7 @@ def test_tolerances_scale_with_loss_and_spectrum():
     assert float32_point.eigenvalue_tol > small.eigenvalue_tol
     assert "√ε" in small.tolerance_notes["gradient_tol"]
     override = classify_from_derivatives(g, H, loss=1.0, eigenvalue_tol=1.5)
-    assert override.label == "degenerate"  # 1 counts as zero now
+    assert override.label == "degenerate"  # the eigenvalue 1 is now below the zero tolerance
     assert override.tolerance_notes["eigenvalue_tol"] == "set by the caller"
 
 

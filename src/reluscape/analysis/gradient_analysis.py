@@ -5,8 +5,8 @@ f(x) = a · relu(W x + b) + c (see ``_hessian_closed_form``), in float64 by
 default. torch autograd is the independent reference in the tests.
 
 ReLU convention: relu'(0) = 0, as in torch. Where a training input lies
-exactly on a neuron's hyperplane (a kink) the loss is not twice
-differentiable; the Hessian returned there is the one-sided value that this
+exactly on a neuron's hyperplane (a kink), the loss is not twice
+differentiable. The Hessian returned there is the one-sided value that this
 convention selects. :class:`~reluscape.experiments.CriticalPointClassifier`
 detects and reports such points.
 """
@@ -285,7 +285,7 @@ class GradientAnalyzer:
             k: number of eigenvalues, or None for all P.
             which: ``"both"``, ``"largest"`` or ``"smallest"``.
             return_eigenvectors: also return the eigenvectors, tensor of shape (P, r).
-            tol: relative accuracy for Lanczos; 0 asks for machine precision.
+            tol: relative accuracy for Lanczos, or 0 for machine precision.
             method: ``"auto"``, ``"dense"`` or ``"lanczos"``.
             seed: seed of the Lanczos start vector.
             max_iter: ARPACK's limit on restarts; None takes scipy's default, 10·P.

@@ -493,7 +493,7 @@ class CriticalPointClassifier:
                 classifier's default gradient tolerance at float64.
 
         Returns:
-            A :class:`CriticalPointSearch` whose ``status`` says whether and why it stopped.
+            A :class:`CriticalPointSearch` whose ``status`` and ``message`` state whether and why it stopped.
         """
         check_choice("method", method, _SEARCH_METHODS)
         check_int("max_iter", max_iter, minimum=1)
