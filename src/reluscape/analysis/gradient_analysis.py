@@ -249,14 +249,24 @@ class GradientAnalyzer:
     def linear_operator(self, *, part: str = "full") -> LinearOperator:
         """Return H (or G, or R) as a float64 ``scipy.sparse.linalg.LinearOperator`` of shape (P, P)."""
         check_choice("part", part, _PARTS)
+        matvec = {
+            "full": self._curvature.hessian_matvec,
+            "gauss_newton": self._curvature.gauss_newton_matvec,
+            "residual": self._curvature.residual_matvec,
+        }[part]
 
+        # Straight to the closed form, without hvp()'s checks: ARPACK calls this
+        # dozens of times, and for small networks the checks would dominate.
         def matmat(block: np.ndarray) -> np.ndarray:
-            vectors = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float64))
-            return self.hvp(vectors, part=part).to("cpu", torch.float64).numpy()
+            vectors = torch.from_numpy(np.ascontiguousarray(block.T, dtype=np.float64))  # (r, P)
+            vectors = vectors.to(device=self.device, dtype=self.dtype)
+            return matvec(vectors).to("cpu", torch.float64).numpy().T
+
+        def single(vector: np.ndarray) -> np.ndarray:
+            return matmat(vector.reshape(-1, 1)).ravel()
 
         P = self.n_parameters
-        return LinearOperator((P, P), matvec=lambda x: matmat(x.reshape(P, 1)).ravel(), matmat=matmat,
-                              rmatvec=lambda x: matmat(x.reshape(P, 1)).ravel(), dtype=np.float64)
+        return LinearOperator((P, P), matvec=single, matmat=matmat, rmatvec=single, dtype=np.float64)
 
     # ------------------------------------------------------------- spectrum
 
