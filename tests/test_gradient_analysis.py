@@ -447,3 +447,15 @@ def test_plots_reject_non_finite_and_bad_options(moons):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_non_finite_hessian_names_the_entry():
+    # Output weights of 1e25 overflow a² in float32 while the loss itself stays finite.
+    data = SyntheticDatasetBuilder(60, seed=0).moons()
+    model = ShallowReLU(2, 3, seed=0)
+    with torch.no_grad():
+        model.output.weight.fill_(1e25)
+    analyzer = GradientAnalyzer(model, data, dtype=torch.float32)
+    assert math.isfinite(analyzer.loss_value())
+    with pytest.raises(ValueError, match=r"Hessian must be finite; the entry at \(W\[0, 0\], W\[0, 0\]\) is nan"):
+        analyzer.hessian()
