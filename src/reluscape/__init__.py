@@ -2,7 +2,7 @@
 
 from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
-from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.experiments import GradientTrajectoryAnalyzer, WeightNormMonitor
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Callback",
+    "CriticalPointClassifier",
     "Dataset",
     "GradientAnalyzer",
     "GradientTrajectoryAnalyzer",

@@ -1,5 +1,10 @@
 """Training and the analyses built on it."""
 
+from reluscape.experiments.critical_point_classifier import (
+    CriticalPointClassifier,
+    CriticalPointReport,
+    CriticalPointSearch,
+)
 from reluscape.experiments.shallow_trainer import (
     DEFAULT_LEARNING_RATES,
     OPTIMIZERS,
@@ -17,6 +22,9 @@ __all__ = [
     "DEFAULT_LEARNING_RATES",
     "OPTIMIZERS",
     "Callback",
+    "CriticalPointClassifier",
+    "CriticalPointReport",
+    "CriticalPointSearch",
     "GradientTrajectory",
     "GradientTrajectoryAnalyzer",
     "ShallowReLUTrainer",

@@ -3,6 +3,13 @@
 matplotlib is imported only inside this package, so the numerical core runs headless.
 """
 
+from reluscape.plotting.curvature import (
+    plot_critical_point,
+    plot_eigenvector_neurons,
+    plot_gradient_norms,
+    plot_hessian_spectrum,
+    plot_spectral_density,
+)
 from reluscape.plotting.dynamics import (
     plot_balancedness_drift,
     plot_gradient_trajectory,
@@ -14,11 +21,16 @@ from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_
 
 __all__ = [
     "plot_balancedness_drift",
+    "plot_critical_point",
     "plot_data",
     "plot_decision_boundary",
+    "plot_eigenvector_neurons",
+    "plot_gradient_norms",
     "plot_gradient_trajectory",
+    "plot_hessian_spectrum",
     "plot_loss_curve",
     "plot_optimizer_comparison",
     "plot_sharpness",
+    "plot_spectral_density",
     "plot_weight_norms",
 ]
