@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import matplotlib
 import numpy as np
@@ -463,7 +464,8 @@ def test_dynamics_report_section_after_divergence(tmp_path):
     from reluscape.report.sections import dynamics
 
     config = RunConfig(quick=True, epochs=5, n_samples=120, width=8, optimizer="sgd", lr=1e30, output=str(tmp_path / "out"))
-    with pytest.warns(RuntimeWarning, match="Training diverged"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the report logs a divergence instead of warning
         result = run_report(config, sections=[dynamics.SECTION])
     assert result.failed_sections == []
     page = result.index.read_text()

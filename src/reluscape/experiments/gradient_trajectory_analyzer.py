@@ -2,8 +2,8 @@
 
 The analyzer is a trainer callback. After every epoch, and after every
 optimizer step on request, it recomputes the full-batch training loss and its
-gradient at the current weights. It uses ``torch.func`` on detached copies of
-the parameters and records the gradient norm in total and per block
+gradient at the current weights. It uses ``torch.autograd.grad`` on detached
+copies of the parameters and records the gradient norm in total and per block
 W, b, a, c. When the trainer uses mini-batches, it also records the norm of
 each mini-batch gradient that made an update, recomputed at the weights
 before that update.
@@ -35,12 +35,13 @@ from reluscape.experiments._monitoring import (
     write_json,
 )
 from reluscape.experiments.shallow_trainer import TrainerState
+from reluscape.models.shallow_relu import ShallowParams
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from reluscape.data.dataset import Dataset
-    from reluscape.models.shallow_relu import ShallowParams, ShallowReLU
+    from reluscape.models.shallow_relu import ShallowReLU
 
 __all__ = ["GradientTrajectory", "GradientTrajectoryAnalyzer", "stability_threshold"]
 
@@ -305,7 +306,9 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
         return params.to(self.dtype), cast
 
     def _full_batch_metrics(self, state: TrainerState) -> dict[str, float]:
-        params, (X, y) = self._cast(snapshot(state.model), state.dataset.X_train, state.dataset.y_train)
+        # Detached views suffice here: nothing changes the weights while the gradient is taken.
+        live = ShallowParams(*(tensor.detach() for tensor in state.model.params(detach=False)))
+        params, (X, y) = self._cast(live, state.dataset.X_train, state.dataset.y_train)
         loss, gradient = loss_and_gradient(params, X, y, state.loss_fn)
         return {"loss": float(loss), **gradient_norms(gradient)}
 
