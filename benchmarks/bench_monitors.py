@@ -7,8 +7,8 @@ times in interleaved order and the fastest run is reported, both in
 wall-clock time and in process CPU time. CPU time (summed over torch's
 threads) is the steadier figure on a machine shared with other jobs. The
 "in hooks" column is the median, over repeats, of the time spent inside the
-monitor's hooks divided by the rest of the same run's time: both halves come
-from one run, so it is the least sensitive to other jobs on the machine. A naive gradient-norm callback (a deep copy of the
+monitor's hooks divided by the rest of the same run's time. Both parts come
+from one run, so this ratio is the least sensitive to other jobs. A naive gradient-norm callback (a deep copy of the
 module and ``loss.backward()`` every epoch) is timed beside the analyzer as
 the usual hand-written alternative. Last, one sharpness evaluation
 (GradientAnalyzer's top eigenvalue, as the analyzer records it) is timed at
