@@ -1,6 +1,7 @@
 """reluscape: loss-landscape analysis of shallow (one-hidden-layer) ReLU networks."""
 
 from reluscape.data import Dataset, SyntheticDatasetBuilder
+from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
 from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
@@ -8,8 +9,11 @@ from reluscape.models import ShallowParams, ShallowReLU
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationPatternVisualizer",
+    "ActivationRegions",
     "Callback",
     "Dataset",
+    "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",
     "ShallowReLUTrainer",

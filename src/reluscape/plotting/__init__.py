@@ -3,6 +3,14 @@
 matplotlib is imported only inside this package, so the numerical core runs headless.
 """
 
+from reluscape.plotting.regions import color_regions, plot_activation_regions, plot_region_count
 from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_loss_curve
 
-__all__ = ["plot_data", "plot_decision_boundary", "plot_loss_curve"]
+__all__ = [
+    "color_regions",
+    "plot_activation_regions",
+    "plot_data",
+    "plot_decision_boundary",
+    "plot_loss_curve",
+    "plot_region_count",
+]
