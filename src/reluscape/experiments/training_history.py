@@ -20,7 +20,7 @@ class TrainingHistory:
     Attributes:
         task: the data set's task; decides whether scores are accuracy or R².
         score_name: ``"accuracy"`` or ``"r2"``.
-        records: one dict per evaluated epoch with keys ``epoch``, ``step``,
+        records: one dict per evaluated epoch with a finite training loss, keys ``epoch``, ``step``,
             ``train_loss``, ``test_loss``, ``train_<score>``, ``test_<score>``
             and ``wall_time`` (seconds since training began; the one entry
             that differs between otherwise identical runs).
