@@ -231,7 +231,8 @@ def test_line_segments_lie_on_neuron_lines():
     W, b = params.W.numpy(), params.b.numpy()
     for segment, neuron in zip(regions.line_segments, regions.line_neurons):
         np.testing.assert_allclose(segment @ W[neuron] + b[neuron], 0.0, atol=1e-12)
-        assert (segment[:, 0] >= BOX[0] - 1e-12).all() and (segment[:, 0] <= BOX[1] + 1e-12).all()
+        assert (segment >= -2.0 - 1e-12).all()
+        assert (segment <= 2.0 + 1e-12).all()
 
 
 # ----- grid patterns ---------------------------------------------------------------
@@ -259,6 +260,11 @@ def test_grid_patterns_match_direct_evaluation():
     assert regions.cell_fractions.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(regions.cell_fractions, np.bincount(labels) / labels.size)
     assert (regions.grid_region_patterns()[labels] == flat).all()
+
+
+def test_count_grid_regions_matches_compute():
+    viz = ActivationPatternVisualizer(random_network(20, seed=4), bounds=BOX, resolution=(60, 35))
+    assert viz.count_grid_regions() == viz.compute(polygons=False).n_grid_regions
 
 
 def test_grid_labels_follow_first_appearance():

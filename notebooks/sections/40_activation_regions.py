@@ -5,8 +5,8 @@
 # input plane into convex regions with one activation pattern each, and the network is affine on every
 # region: f(x) = A_r x + c_r. `ActivationPatternVisualizer` finds them on a grid (every grid point's
 # pattern) and exactly (the line arrangement, its polygons and affine maps). The exact count handles
-# parallel and concurrent lines; the whole-plane count is compared with the bound 1 + m + m(m-1)/2
-# that lines in general position reach.
+# parallel and concurrent lines. The whole-plane count is compared with the bound 1 + m + m(m-1)/2,
+# which lines in general position reach.
 
 # %%
 from reluscape import ActivationPatternVisualizer, RegionCountMonitor

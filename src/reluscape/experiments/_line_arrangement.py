@@ -15,7 +15,7 @@ crosses earlier lines. Summed over all lines this gives
 with L the number of distinct lines, p running over the distinct crossing
 points and k_p the number of lines through p. In general position every k_p
 is 2 and the sum is the number of crossing pairs. Inside a box the same
-formula holds with L the lines that cut the open box and p the crossings
+formula applies, with L the lines that cut the open box and p the crossings
 strictly inside it.
 
 Two numbers closer than ``tol`` (unit frame) count as equal: coincident
@@ -104,9 +104,9 @@ def unit_lines(W: np.ndarray, b: np.ndarray, frame: UnitFrame, tol: float) -> Li
     normals = np.where(flip[:, None], -normals, normals)
     offsets = np.where(flip, -offsets, offsets)
 
-    # NOTE: lines whose angles differ by at most tol but are not exactly equal
-    # are sorted by angle first, so a line of another offset between them keeps
-    # them apart; exactly parallel duplicates are always merged.
+    # NOTE: only neighbours in the (angle, offset) order are compared. Two lines
+    # with angles within tol but not equal stay apart when a line of another
+    # offset sorts between them. Exactly parallel duplicates are always merged.
     order = np.lexsort((offsets, angle))
     same_as_previous = np.zeros(len(order), dtype=bool)
     if len(order) > 1:
@@ -260,9 +260,10 @@ def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np
 def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[np.ndarray, int, np.ndarray]:
     """Merge crossing points closer than tol into vertices.
 
-    Only points that share a hash cell with two others, or lie within tol of
-    a cell edge, can belong to a concurrent vertex; those few are grouped
-    exactly with a k-d tree. Every other crossing is a vertex of two lines.
+    A vertex of k >= 3 lines has k(k - 1)/2 >= 3 crossings within tol. So only
+    points that share a hash cell with two others, or lie within tol of a cell
+    edge, can belong to one. Those few are grouped with a k-d tree, and every
+    other crossing is a vertex of two lines.
 
     Returns:
         The vertex index of every crossing (N,), the number of vertices, and
@@ -289,24 +290,58 @@ def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[
     if len(close) == 0:
         return vertex, n_points, lines_at_vertex
 
-    graph = coo_matrix((np.ones(len(close)), (close[:, 0], close[:, 1])), shape=(len(candidates), len(candidates)))
-    _, component = connected_components(graph, directed=False)
+    links = candidates[close]  # (E, 2) crossing indices closer than tol
+    while True:
+        component = _components(links, n_points)
+        closure = _closure_links(component, pairs, links)
+        if len(closure) == 0:
+            break
+        links = np.concatenate([links, closure])
+
     # Every member of a component takes the smallest crossing index in it.
-    smallest = np.full(component.max() + 1, n_points, dtype=np.int64)
-    np.minimum.at(smallest, component, candidates)
-    vertex[candidates] = smallest[component]
+    smallest = np.full(n_points, n_points, dtype=np.int64)
+    np.minimum.at(smallest, component, np.arange(n_points))
+    vertex = smallest[component]
     is_vertex = vertex == np.arange(n_points)
     new_index = np.cumsum(is_vertex) - 1
     vertex = new_index[vertex]
     n_vertices = int(is_vertex.sum())
 
     # Lines through a merged vertex: its distinct (vertex, line) incidences.
-    merged = candidates[np.bincount(component)[component] > 1]
+    merged = np.flatnonzero(np.bincount(component, minlength=n_points)[component] > 1)
     incidences = np.unique(np.stack([np.repeat(vertex[merged], 2), pairs[merged].reshape(-1)], axis=1), axis=0)
     lines_at_vertex = np.full(n_vertices, 2, dtype=np.int64)
     lines_at_vertex[np.unique(incidences[:, 0])] = 0
     np.add.at(lines_at_vertex, incidences[:, 0], 1)
     return vertex, n_vertices, lines_at_vertex
+
+
+def _components(links: np.ndarray, n_points: int) -> np.ndarray:
+    """Label the connected components of the crossings joined by links, shape (n_points,)."""
+    graph = coo_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(n_points, n_points))
+    return connected_components(graph, directed=False)[1]
+
+
+def _closure_links(component: np.ndarray, pairs: np.ndarray, links: np.ndarray) -> np.ndarray:
+    """Links that add to each merged vertex the crossings of its own lines it is missing.
+
+    If crossings (i, j) and (i, k) are one vertex, lines j and k pass through
+    it too, so their crossing belongs to it, even when rounding put it farther
+    than tol away. Without this the vertex and that crossing would be joined
+    by two edges, on line j and on line k.
+    """
+    members = np.unique(links)
+    lines = np.unique(pairs[members])
+    # Only crossings whose two lines both pass through some merged vertex can be missing.
+    suspects = np.flatnonzero(np.isin(pairs[:, 0], lines) & np.isin(pairs[:, 1], lines))
+    new_links = []
+    for group in np.unique(component[members]):
+        group_members = members[component[members] == group]
+        group_lines = np.unique(pairs[group_members])
+        inside = suspects[np.isin(pairs[suspects, 0], group_lines) & np.isin(pairs[suspects, 1], group_lines)]
+        missing = inside[component[inside] != group]
+        new_links.extend((group_members[0], crossing) for crossing in missing)
+    return np.array(new_links, dtype=np.int64).reshape(-1, 2)
 
 
 def box_arrangement(lines: Lines, tol: float, memory_budget: int) -> BoxArrangement:
@@ -390,12 +425,13 @@ def _line_edges(arrangement: BoxArrangement, directions: np.ndarray, n_boundary:
     points = np.concatenate([arrangement.points, arrangement.points, arrangement.ends.reshape(-1, 2)])
     position = (points * directions[line]).sum(axis=1)  # coordinate along the line's direction
 
+    # A concurrent vertex appears once per other line through it; keep it once,
+    # also when a crossing within tol of it sorts between its copies.
+    n_vertices = n_boundary + arrangement.n_vertices
+    _, first = np.unique(line * np.int64(n_vertices) + vertex, return_index=True)
+    line, vertex, position = line[first], vertex[first], position[first]
     order = np.lexsort((position, line))
     line, vertex = line[order], vertex[order]
-    # A concurrent vertex appears once per other line through it; keep it once.
-    keep = np.ones(len(line), dtype=bool)
-    keep[1:] = (line[1:] != line[:-1]) | (vertex[1:] != vertex[:-1])
-    line, vertex = line[keep], vertex[keep]
     consecutive = line[1:] == line[:-1]
     edges = np.stack([vertex[:-1][consecutive], vertex[1:][consecutive]], axis=1)
     return edges, directions[line[:-1][consecutive]]
@@ -414,10 +450,10 @@ def _boundary_edges(boundary_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
     """Trace the faces of the arrangement in the unit square with a half-edge structure.
 
-    At every vertex the outgoing half-edges are sorted by angle. Following a
+    At every vertex the outgoing half-edges are sorted by angle. After a
     half-edge u → v, the face on its left continues along the half-edge that
-    leaves v just clockwise of v → u; the cycles of this map are the faces.
-    The one clockwise cycle, the outside of the square, is dropped.
+    leaves v just clockwise of v → u. The cycles of this successor map are the
+    faces, and the one clockwise cycle (the outside of the square) is dropped.
     """
     n_boundary = len(arrangement.boundary_s)
     coordinates = np.zeros((n_boundary + arrangement.n_vertices, 2))
@@ -438,7 +474,7 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
     angle = np.arctan2(heading[:, 1], heading[:, 0])
     twin = np.concatenate([np.arange(n_edges, 2 * n_edges), np.arange(n_edges)])
 
-    order = np.lexsort((angle, origin))  # half-edges grouped by origin, counterclockwise
+    order = np.lexsort((angle, origin))  # grouped by origin, counterclockwise within
     slot = np.empty_like(order)
     slot[order] = np.arange(len(order))
     degree = np.bincount(origin, minlength=len(coordinates))
@@ -452,8 +488,14 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
     graph = coo_matrix((np.ones(n_half), (np.arange(n_half), following)), shape=(n_half, n_half))
     n_cycles, cycle = connected_components(graph, directed=True, connection="weak")
     start, stop = coordinates[origin], coordinates[target]
-    signed_area = np.bincount(cycle, weights=start[:, 0] * stop[:, 1] - stop[:, 0] * start[:, 1], minlength=n_cycles) / 2
-    bounded = signed_area > 0
+
+    # The reversed boundary edges run clockwise around the square: the outside.
+    n_line_edges = len(line_edges)
+    outside = cycle[n_edges + n_line_edges :]
+    if (outside != outside[0]).any():
+        raise RuntimeError("the box boundary does not form one face; the arrangement is inconsistent.")
+    bounded = np.ones(n_cycles, dtype=bool)
+    bounded[outside[0]] = False
     face_of_cycle = np.cumsum(bounded) - 1
     face_of_cycle[~bounded] = -1
     face = face_of_cycle[cycle]  # face of the region left of each half-edge, -1 outside
@@ -467,13 +509,20 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
     around = np.arctan2(*(start[members] - centroid[face[members]]).T[::-1])
     members = members[np.lexsort((around, face[members]))]
 
+    # Shoelace formula relative to the face's centroid, accurate also for tiny faces.
+    relative_start = start[members] - centroid[face[members]]
+    relative_stop = stop[members] - centroid[face[members]]
+    cross = relative_start[:, 0] * relative_stop[:, 1] - relative_stop[:, 0] * relative_start[:, 1]
+    areas = np.bincount(face[members], weights=cross, minlength=n_faces) / 2
+
     left, right = face, face[twin]
     shared = (left >= 0) & (right >= 0) & (left < right)
-    adjacency = np.unique(np.stack([left[shared], right[shared]], axis=1), axis=0)
+    pair_keys = np.unique(left[shared] * np.int64(n_faces) + right[shared])
+    adjacency = np.stack(np.divmod(pair_keys, n_faces), axis=1)
     return Faces(
         vertices=start[members],
         offsets=np.concatenate([[0], np.cumsum(counts)]),
-        areas=signed_area[bounded],
+        areas=areas,
         interior_points=centroid,
         adjacency=adjacency.reshape(-1, 2),
     )

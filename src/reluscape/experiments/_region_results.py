@@ -251,10 +251,12 @@ class ActivationRegions:
         """Return one row per region.
 
         Args:
-            kind: ``"exact"`` for the exact regions (area, share of the box,
-                active neurons, corners and, for one output, the affine map
-                f(x) = A_0 x_0 + A_1 x_1 + c) or ``"grid"`` for the grid
-                regions (share of grid points, active neurons).
+            kind: ``"exact"`` for the exact regions or ``"grid"`` for the grid
+                regions. Exact rows hold the area, the share of the box, the
+                active neurons, the corners, an interior point and the affine
+                map f(x) = A0 x_0 + A1 x_1 + c (columns suffixed ``_k`` for
+                output k when there are several). Grid rows hold the share of
+                grid points and the active neurons.
         """
         if kind not in ("exact", "grid"):
             raise ValueError(f"kind must be 'exact' or 'grid'; got {kind!r}.")

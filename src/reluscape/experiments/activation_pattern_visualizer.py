@@ -185,8 +185,9 @@ def count_distinct_patterns(params: ShallowParams, X: torch.Tensor) -> int:
     patterns = (X64 @ params.W.T + params.b > 0).numpy()  # (n, m)
     if len(patterns) == 0:
         return 0
-    packed = np.packbits(patterns, axis=1, bitorder="little")
-    return len(np.unique(packed, axis=0))
+    packed = np.ascontiguousarray(np.packbits(patterns, axis=1, bitorder="little"))
+    rows = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()  # one opaque item per pattern
+    return len(np.unique(rows))
 
 
 class ActivationPatternVisualizer:
@@ -303,6 +304,10 @@ class ActivationPatternVisualizer:
         """Return 1 + m + m(m - 1)/2, the most regions m lines cut a plane into."""
         return exact_engine.max_regions_plane(self.params.width)
 
+    def count_grid_regions(self) -> int:
+        """Return the number of distinct activation patterns on the grid (at most the exact count)."""
+        return len(self._grid()["cell_fractions"])
+
     def count_data_patterns(self, X: torch.Tensor | None = None) -> int:
         """Count the distinct activation patterns on inputs in the full input space.
 
@@ -409,14 +414,15 @@ class ActivationPatternVisualizer:
         rows_per_block = max(1, self.memory_budget // max(1, 16 * m))
         for start in range(0, n_faces, rows_per_block):
             block = slice(start, min(n_faces, start + rows_per_block))
-            # NOTE: a region thinner than the float64 rounding of W x + b at its
-            # interior point could get a neighbour's bit; regions are never that thin
-            # unless lines nearly coincide.
+            # NOTE: in a region thinner than the rounding error of W x + b at its
+            # interior point, the bit of a bounding neuron is uncertain. Such regions
+            # come only from nearly coincident or nearly concurrent lines.
             active = interior[block] @ W.T + b > 0  # (rows, m)
             packed[block] = np.packbits(active, axis=1, bitorder="little")
-            weights = active * 1.0
-            affine_A[block] = np.einsum("rm,km,md->rkd", weights, a, W)
-            affine_c[block] = weights @ (a * b).T + c
+            weights = active.astype(np.float64)
+            for output in range(len(c)):
+                affine_A[block, output] = weights @ (a[output, :, None] * W)  # A_r = a D_r W
+            affine_c[block] = weights @ (a * b).T + c  # c_r = a D_r b + c
         return {
             "polygon_vertices": frame.to_box(faces.vertices),
             "polygon_offsets": faces.offsets,

@@ -53,6 +53,28 @@ def _grid_adjacency(region_ids: np.ndarray) -> np.ndarray:
     return np.unique(np.sort(pairs, axis=1), axis=0)
 
 
+def _corner_adjacency(regions: ActivationRegions) -> np.ndarray:
+    """Pairs of exact regions that share a corner.
+
+    Line arrangements are 2-colourable, so colouring edge neighbours alone
+    would use two colours. Also separating regions that meet at a corner
+    gives every region around a vertex its own colour, which is easier to read.
+    """
+    corners = regions.polygon_vertices
+    owner = np.repeat(np.arange(len(regions.areas)), np.diff(regions.polygon_offsets))
+    x_min, x_max, y_min, y_max = regions.bounds
+    # Corners closer than 1e-9 of the box size are one vertex; a pair split by rounding is only a lost hint.
+    keys = np.round(corners / (1e-9 * max(x_max - x_min, y_max - y_min))).astype(np.int64)
+    _, vertex = np.unique(keys, axis=0, return_inverse=True)
+    order = np.argsort(vertex.ravel(), kind="stable")
+    vertex, owner = vertex.ravel()[order], owner[order]
+    pairs = []
+    for shift in range(1, int(np.bincount(vertex).max())):
+        same = vertex[shift:] == vertex[:-shift]
+        pairs.append(np.stack([owner[:-shift][same], owner[shift:][same]], axis=1))
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+
+
 def _palette_colors(indices: np.ndarray) -> np.ndarray:
     import matplotlib.pyplot as plt
 
@@ -150,7 +172,8 @@ def plot_activation_regions(
     x_min, x_max, y_min, y_max = regions.bounds
 
     if kind == "exact":
-        colors = _palette_colors(color_regions(len(regions.areas), regions.adjacency))
+        neighbours = np.concatenate([regions.adjacency, _corner_adjacency(regions)])
+        colors = _palette_colors(color_regions(len(regions.areas), neighbours))
         ax.add_collection(
             PolyCollection(regions.polygons, facecolors=colors, edgecolors="0.25", linewidths=0.4, alpha=alpha)
         )
@@ -174,7 +197,7 @@ def plot_activation_regions(
     ax.set_ylim(y_min, y_max)
     ax.set_xlabel(regions.axis_labels[0])
     ax.set_ylabel(regions.axis_labels[1])
-    ax.set_title(f"{title} (width {regions.width}, at most {regions.max_regions_plane} in the plane)")
+    ax.set_title(f"{title}, width {regions.width}")
     return ax
 
 
