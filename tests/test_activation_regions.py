@@ -121,6 +121,17 @@ def test_degenerate_arrangements_counted_exactly(W, b, expected_box, expected_pl
     assert shapely_region_count(np.array(W, float), np.array(b, float), BOX) == expected_box
 
 
+def test_nearly_concurrent_lines_merge_consistently():
+    # Lines y = 0, y = 0.01 x and x = 5e-9 (box [-1, 1]², tolerance 1e-9): the two
+    # crossings on x = 5e-9 are 5e-11 apart, the third 5e-9 away at the origin.
+    # All three become one vertex, and the polygons agree with the count.
+    params = lines_network([[0, 1], [-0.01, 1], [1, 0]], [0, 0, -5e-9])
+    regions = ActivationPatternVisualizer(params, bounds=(-1, 1, -1, 1), resolution=8).compute()
+    assert regions.n_regions == 6
+    assert len(regions.areas) == 6
+    assert regions.n_regions_plane == 6
+
+
 def test_lines_through_origin_give_two_per_line():
     angles = np.linspace(0, np.pi, 9)[:-1]
     W = np.stack([np.cos(angles), np.sin(angles)], axis=1)

@@ -364,37 +364,26 @@ def box_arrangement(lines: Lines, tol: float, memory_budget: int) -> BoxArrangem
     )
 
 
-def count_plane_regions(lines: Lines, tol: float, memory_budget: int) -> int:
+def count_plane_regions(lines: Lines, tol: float) -> int:
     """Count the regions of the whole plane: 1 + L + Σ_p (k_p - 1) over all crossings.
 
-    Each line's crossings are sorted along it. A point p where k_p lines meet
-    shows up on each of them as a run of k_p - 1 equal positions, so adding
-    (k_p - 1)/k_p per run over all lines gives k_p - 1 once per point.
+    Crossings are grouped into vertices as inside the box, after the map
+    p ↦ p / max(1, |p|_∞). It leaves the unit square unchanged, so merges there
+    match the box count, and farther out it makes the tolerance relative to |p|.
     """
     normals, offsets = lines.normals, lines.offsets
-    n = len(normals)
-    directions = lines.directions
-    base = -offsets[:, None] * normals  # closest point of each line to the origin, (n, 2)
-    total = 0.0
-    rows_per_block = max(1, memory_budget // max(1, 48 * n))
-    for start in range(0, n, rows_per_block):
-        stop = min(n, start + rows_per_block)
-        # Position along line i of its crossing with line j: t = -(n_j · q_i + d_j) / (n_j · u_i).
-        denominator = directions[start:stop] @ normals.T  # (rows, n)
-        numerator = -(base[start:stop] @ normals.T + offsets)
-        parallel = np.abs(denominator) <= tol
-        t = np.where(parallel, np.inf, numerator / np.where(parallel, 1.0, denominator))
-        t.sort(axis=1)  # parallel lines (and line i itself) sort last as inf
-
-        valid = np.isfinite(t)
-        run_start = valid.copy()
-        # NOTE: far crossings carry a relative error; positions within tol·max(1, |t|) count as one point.
-        with np.errstate(invalid="ignore"):  # inf - inf between parallel entries
-            run_start[:, 1:] &= np.diff(t, axis=1) > tol * np.maximum(1.0, np.abs(t[:, 1:]))
-        run_index = np.cumsum(run_start.ravel()) - 1
-        lengths = np.bincount(run_index[valid.ravel()])
-        total += float((lengths / (lengths + 1.0)).sum())
-    return 1 + n + int(round(total))
+    n = len(offsets)
+    if n < 2:
+        return 1 + n
+    # NOTE: all n(n - 1)/2 pairs are held at once, about 50 bytes each.
+    first, second = np.triu_indices(n, 1)
+    det = normals[first, 0] * normals[second, 1] - normals[first, 1] * normals[second, 0]
+    crossing = np.abs(det) > tol  # the others are parallel and never meet
+    pairs = np.stack([first[crossing], second[crossing]], axis=1)
+    points = intersect(normals, offsets, pairs)
+    points /= np.maximum(1.0, np.abs(points).max(axis=1))[:, None]
+    _, _, lines_at_vertex = group_crossings(points, pairs, tol)
+    return 1 + n + int((lines_at_vertex - 1).sum())
 
 
 @dataclass(frozen=True)

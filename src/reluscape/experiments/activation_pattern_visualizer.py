@@ -214,8 +214,8 @@ class ActivationPatternVisualizer:
             point 2 at (0, 1).
         tolerance: distances (relative to the box, whose half-width is 1)
             below which crossings, boundary points or lines count as one, > 0.
-        memory_budget: bytes of temporary arrays per step of the pairwise and
-            pattern computations, >= 1 MiB.
+        memory_budget: bytes of temporary arrays per step of the pairwise
+            crossing test and the pattern evaluation, >= 1 MiB.
 
     Example:
         >>> W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -298,7 +298,7 @@ class ActivationPatternVisualizer:
 
     def count_regions_plane(self) -> int:
         """Return the exact number of activation regions of the whole slice plane."""
-        return exact_engine.count_plane_regions(self._lines(), self.tolerance, self.memory_budget)
+        return exact_engine.count_plane_regions(self._lines(), self.tolerance)
 
     def max_regions(self) -> int:
         """Return 1 + m + m(m - 1)/2, the most regions m lines cut a plane into."""
@@ -356,7 +356,7 @@ class ActivationPatternVisualizer:
             "slice_kind": self._slice.kind,
             "axis_labels": self._slice.axis_labels,
             "n_regions": arrangement.n_regions,
-            "n_regions_plane": exact_engine.count_plane_regions(lines, self.tolerance, self.memory_budget),
+            "n_regions_plane": exact_engine.count_plane_regions(lines, self.tolerance),
             "max_regions_plane": self.max_regions(),
             "n_lines": len(arrangement.lines),
             "n_dead": int((lines.line_of_neuron < 0).sum()),
@@ -457,7 +457,7 @@ class RegionCountMonitor(Callback):
         margin: relative widening of the data box, >= 0.
         features, fixed, plane_points: the slice for d > 2 inputs, as in
             :class:`ActivationPatternVisualizer`.
-        plane: also record the whole-plane count (sorts m² crossing positions).
+        plane: also record the whole-plane count (locates all m(m - 1)/2 crossings).
         tolerance: as in :class:`ActivationPatternVisualizer`.
 
     Attributes:
