@@ -20,7 +20,7 @@ from reluscape import (
     ShallowReLUTrainer,
     SyntheticDatasetBuilder,
 )
-from reluscape.experiments import RegionCountHistory
+from reluscape.experiments import RegionCountHistory, TrainerState
 from reluscape.plotting import color_regions, plot_activation_regions, plot_region_count
 
 matplotlib.use("Agg")
@@ -427,6 +427,22 @@ def test_monitor_leaves_training_unchanged():
     assert torch.equal(plain.flat_parameters(), watched.flat_parameters())
 
 
+def test_monitor_records_nan_for_non_finite_parameters():
+    data = SyntheticDatasetBuilder(40, seed=0).moons()
+    model = ShallowReLU(2, 4, seed=0)
+    trainer = ShallowReLUTrainer(model, data, epochs=1)
+    monitor = RegionCountMonitor()
+    state = TrainerState(trainer, model, torch.optim.SGD(model.parameters(), lr=0.1), data, trainer.loss_fn)
+    monitor.on_train_begin(state)
+    with torch.no_grad():
+        model.hidden.weight[0, 0] = math.nan
+    state.epoch = 1
+    monitor.on_epoch_end(state)
+    assert monitor.history.records[0]["n_regions"] > 0
+    assert math.isnan(monitor.history.records[1]["n_regions"])
+    assert math.isnan(monitor.history.records[1]["n_data_patterns"])
+
+
 def test_region_count_history_save_load(tmp_path):
     history = RegionCountHistory(
         records=[{"epoch": 0, "n_regions": 5, "n_data_patterns": 3}, {"epoch": 1, "n_regions": math.nan, "n_data_patterns": math.nan}],
@@ -533,6 +549,8 @@ def test_invalid_slices_rejected():
         ActivationPatternVisualizer(model, bounds=BOX, plane_points=np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"fixed must be a number or 4 values \(one per input\); got shape \(2,\)"):
         ActivationPatternVisualizer(model, bounds=BOX, features=(0, 1), fixed=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"plane_points as three indices need a dataset"):
+        ActivationPatternVisualizer(model, bounds=BOX, plane_points=[0, 1, 2])
     data = _wide_dataset()
     with pytest.raises(ValueError, match=r"plane_points as indices must lie in \[0, 59\]"):
         ActivationPatternVisualizer(model, dataset=data, plane_points=[0, 1, 500])

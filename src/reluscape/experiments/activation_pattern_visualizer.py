@@ -123,7 +123,10 @@ def _make_slice(
 
     if plane_points is not None:
         points = plane_points
-        if dataset is not None and np.asarray(points).dtype.kind in "iu" and np.asarray(points).shape == (3,):
+        given_indices = np.asarray(points).dtype.kind in "iu" and np.asarray(points).shape == (3,)
+        if given_indices and dataset is None:
+            raise ValueError("plane_points as three indices need a dataset; pass the points themselves, shape (3, d).")
+        if given_indices:
             indices = np.asarray(points)
             if indices.min() < 0 or indices.max() >= dataset.n_train:
                 raise ValueError(
@@ -497,15 +500,12 @@ class RegionCountMonitor(Callback):
 
     def _record(self, state: TrainerState) -> None:
         record: dict[str, float] = {"epoch": state.epoch}
-        try:
-            visualizer = self._visualizer(state)
-        except ValueError as error:
-            if "must be finite" not in str(error):
-                raise
+        if not all(bool(torch.isfinite(parameter).all()) for parameter in state.model.parameters()):
             record.update(n_regions=math.nan, n_data_patterns=math.nan)
             if self.plane:
                 record["n_regions_plane"] = math.nan
         else:
+            visualizer = self._visualizer(state)
             record["n_regions"] = visualizer.count_regions()
             record["n_data_patterns"] = visualizer.count_data_patterns()
             if self.plane:
