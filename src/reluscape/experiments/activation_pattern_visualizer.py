@@ -184,8 +184,8 @@ def _make_slice(
 
 def count_distinct_patterns(params: ShallowParams, X: torch.Tensor) -> int:
     """Count the distinct activation patterns of the network on inputs X (n, d), exactly."""
-    X64 = X.detach().to(device="cpu", dtype=torch.float64)
-    patterns = (X64 @ params.W.T + params.b > 0).numpy()  # (n, m)
+    X64 = X.detach().to(device="cpu", dtype=torch.float64).numpy()
+    patterns = X64 @ params.W.numpy().T + params.b.numpy() > 0  # (n, m)
     if len(patterns) == 0:
         return 0
     packed = np.ascontiguousarray(np.packbits(patterns, axis=1, bitorder="little"))
@@ -420,7 +420,8 @@ class ActivationPatternVisualizer:
             # NOTE: in a region thinner than the rounding error of W x + b at its
             # interior point, the bit of a bounding neuron is uncertain. Such regions
             # come only from nearly coincident or nearly concurrent lines.
-            active = interior[block] @ W.T + b > 0  # (rows, m)
+            points = interior[block]
+            active = points[:, :1] * W[:, 0] + points[:, 1:] * W[:, 1] + b > 0  # (rows, m)
             packed[block] = np.packbits(active, axis=1, bitorder="little")
             weights = active.astype(np.float64)
             for output in range(len(c)):
