@@ -43,7 +43,7 @@ class RowPatterns:
     Attributes:
         first: pattern of the first point of every row, boolean array (ny, m).
         flip: first column where each neuron's bit differs from ``first``, or nx
-            if it never does, int32 array (ny, m).
+            if it never does, int16 array (ny, m) (int32 from nx = 2^15 on).
     """
 
     first: np.ndarray
@@ -87,7 +87,7 @@ def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -
         if not (step_back.any() or step_forward.any()):
             break
         guess = guess - step_back + step_forward
-    flip = np.where(flips, guess, nx).astype(np.int32)
+    flip = np.where(flips, guess, nx).astype(np.int16 if nx < 2**15 else np.int32)
     return RowPatterns(first, flip)
 
 

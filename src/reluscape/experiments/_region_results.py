@@ -191,7 +191,8 @@ class ActivationRegions:
         self._require_grid()
         nx, ny = self.resolution
         packed = np.empty((ny, nx, (self.width + 7) // 8), dtype=np.uint8)
-        rows_per_block = max(1, (1 << 26) // max(1, nx * self.width))
+        budget = self.settings.get("memory_budget", 1 << 28)
+        rows_per_block = max(1, budget // max(1, nx * self.width))  # one byte per unpacked bit
         for start in range(0, ny, rows_per_block):
             block = slice(start, min(ny, start + rows_per_block))
             packed[block] = np.packbits(self.grid_patterns(block), axis=-1, bitorder="little")
