@@ -1,6 +1,6 @@
 """Assemble main_analysis.ipynb from the percent-format sources in sections/.
 
-Each file in sections/ (taken in name order) holds cells separated by lines
+Each file in sections/ (taken in name order) contains cells separated by lines
 starting with ``# %%``. A ``# %% [markdown]`` cell's lines drop their leading
 ``# `` and become Markdown. The notebook is written without outputs.
 

@@ -45,7 +45,8 @@ def test_index_links_existing_files(quick_report):
 
     for link in re.findall(r'(?:src|href)="([^"#]+)"', page):
         assert (out_dir / link).exists(), link
-    assert "http://" not in page and "https://" not in page
+    assert "http://" not in page
+    assert "https://" not in page
 
 
 def test_metrics_json_is_strict_json(quick_report):

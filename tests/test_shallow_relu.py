@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from reluscape import ShallowParams, ShallowReLU
@@ -189,3 +191,32 @@ def test_load_params_rejects_wrong_shape():
     params = ShallowParams(torch.zeros(4, 2), torch.zeros(3), torch.zeros(1, 3), torch.zeros(1))
     with pytest.raises(ValueError, match=r"params.W must have shape \(3, 2\); got \(4, 2\)"):
         model.load_params(params)
+
+
+# Properties over random shapes ---------------------------------------------
+
+shapes = st.tuples(
+    st.integers(1, 4),  # d
+    st.integers(1, 6),  # m
+    st.integers(1, 3),  # k
+    st.lists(st.integers(1, 3), min_size=0, max_size=2),  # batch shape
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes, st.integers(0, 2**31 - 1))
+def test_round_trip_and_batched_forward_property(shape, seed):
+    d, m, k, batch = shape
+    generator = torch.Generator().manual_seed(seed)
+    theta = torch.randn(*batch, count_parameters(d, m, k), generator=generator, dtype=torch.float64)
+    params = unflatten_params(theta, d, m, k)
+    assert torch.equal(flatten_params(params), theta)
+
+    X = torch.randn(7, d, generator=generator, dtype=torch.float64)
+    outputs = forward(params, X)
+    assert outputs.shape == (*batch, 7, k)
+    flat_theta = theta.reshape(-1, theta.shape[-1])
+    flat_outputs = outputs.reshape(-1, 7, k)
+    for index in range(flat_theta.shape[0]):
+        single = ShallowReLU(d, m, k, seed=0, dtype=torch.float64).load_flat_parameters(flat_theta[index])
+        torch.testing.assert_close(flat_outputs[index], single(X), rtol=1e-12, atol=1e-12)

@@ -76,7 +76,7 @@ def make_optimizer(
 
 @dataclass
 class TrainerState:
-    """What a callback sees: the live model and optimizer and the current position.
+    """State passed to callbacks: the live model and optimizer and the current position.
 
     Attributes:
         trainer: the trainer running.

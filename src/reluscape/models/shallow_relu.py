@@ -177,7 +177,7 @@ def neuron_indices(in_features: int, width: int, out_features: int, neuron: int)
 class ShallowReLU(nn.Module):
     """One-hidden-layer ReLU network f(x) = a · relu(W x + b) + c.
 
-    The module holds ``hidden`` (an ``nn.Linear`` with weight W and bias b)
+    The module contains ``hidden`` (an ``nn.Linear`` with weight W and bias b)
     and ``output`` (an ``nn.Linear`` with weight a and bias c). Its forward
     pass is the functional :func:`forward` applied to those parameters.
 

@@ -134,15 +134,10 @@ class SectionContent:
         """
         import matplotlib.pyplot as plt
 
-        relative = f"{FIGURES_DIR}/{self.name}_{filename}"
-        if not relative.endswith(".png"):
-            relative += ".png"
-        path = self.out_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
+        relative, path = self._new_file(FIGURES_DIR, filename, ".png")
         figure.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(figure)
         self.blocks.append(("figure", (relative, caption)))
-        self.files.append(relative)
         return relative
 
     def table(self, frame: pd.DataFrame, filename: str, caption: str, *, max_rows: int = 30) -> str:
@@ -153,26 +148,26 @@ class SectionContent:
         Returns:
             The CSV's path relative to the report folder.
         """
-        relative = f"{DATA_DIR}/{self.name}_{filename}"
-        if not relative.endswith(".csv"):
-            relative += ".csv"
-        path = self.out_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
+        relative, path = self._new_file(DATA_DIR, filename, ".csv")
         frame.to_csv(path, index=False)
         self.blocks.append(("table", (frame, relative, caption, max_rows)))
-        self.files.append(relative)
         return relative
 
     def data_file(self, filename: str, payload: Any) -> str:
         """Write a JSON data file next to the report (non-finite floats become null)."""
-        relative = f"{DATA_DIR}/{self.name}_{filename}"
-        if not relative.endswith(".json"):
-            relative += ".json"
+        relative, path = self._new_file(DATA_DIR, filename, ".json")
+        path.write_text(json.dumps(to_json_ready(payload), indent=2))
+        return relative
+
+    def _new_file(self, folder: str, filename: str, suffix: str) -> tuple[str, Path]:
+        """Return the relative and absolute path of a new file of this section, creating its folder."""
+        relative = f"{folder}/{self.name}_{filename}"
+        if not relative.endswith(suffix):
+            relative += suffix
         path = self.out_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(to_json_ready(payload), indent=2))
         self.files.append(relative)
-        return relative
+        return relative, path
 
     def render(self, title: str) -> str:
         """Return the section's HTML block."""
