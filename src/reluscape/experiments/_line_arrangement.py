@@ -226,35 +226,50 @@ def _crossing_pairs(ranks: np.ndarray, memory_budget: int) -> np.ndarray:
     """Find the chords of the square that cross strictly inside it, from their end ranks.
 
     Chords (a1, a2) and (b1, b2) with a1 < a2 and b1 < b2 cross inside a convex
-    region exactly when their ends interleave along the boundary, and a pair
-    that shares a boundary vertex meets only there. Each crossing pair is
-    returned once, as the (i, j) with r1_i < r1_j < r2_i < r2_j.
+    region exactly when their ends interleave along the boundary, a1 < b1 < a2 < b2
+    or the reverse. A pair that shares a boundary vertex meets only there. With
+    the chords sorted by a1, the candidates b of chord a form one contiguous run
+    (a1 < b1 < a2), and of those the ones with b2 > a2 cross it. Each crossing
+    pair is returned once.
     """
-    r = torch.from_numpy(np.sort(ranks, axis=1).astype(np.int32))
-    first, second = r[:, 0], r[:, 1]
-    n = len(r)
-    rows_per_block = max(1, memory_budget // max(1, 4 * n))
-    blocks = []
-    for start in range(0, n, rows_per_block):
-        stop = min(n, start + rows_per_block)
-        first_i, second_i = first[start:stop, None], second[start:stop, None]
-        crossing = (first_i < first) & (first < second_i) & (second_i < second)  # (rows, n)
-        block = torch.nonzero(crossing)
-        block[:, 0] += start
-        blocks.append(block)
+    ends = np.sort(ranks, axis=1)
+    order = np.argsort(ends[:, 0], kind="stable")
+    first, second = ends[order, 0], ends[order, 1]
+    run_start = np.searchsorted(first, first, side="right")  # first chord with b1 > a1
+    run_stop = np.searchsorted(first, second, side="left")  # first chord with b1 >= a2
+    run_length = np.maximum(run_stop - run_start, 0)
+
+    # Rows are split into blocks of about memory_budget / 32 candidate pairs each.
+    cumulative = np.cumsum(run_length)
+    total = int(cumulative[-1]) if len(cumulative) else 0
+    per_block = max(1, memory_budget // 32)
+    block_ends = np.searchsorted(cumulative, np.arange(per_block, total, per_block)) + 1
+    block_ends = np.unique(np.concatenate([block_ends, [len(order)]]))
+    blocks, block_start = [], 0
+    for block_stop in block_ends:
+        lengths = run_length[block_start:block_stop]
+        rows = np.repeat(np.arange(block_start, block_stop), lengths)
+        offsets = np.cumsum(lengths) - lengths  # position of each row's run in the block
+        columns = np.arange(len(rows)) + np.repeat(run_start[block_start:block_stop] - offsets, lengths)
+        crossing = second[columns] > second[rows]
+        blocks.append(np.stack([order[rows[crossing]], order[columns[crossing]]], axis=1))
+        block_start = block_stop
     if not blocks:
         return np.zeros((0, 2), dtype=np.int64)
-    return torch.cat(blocks).numpy()
+    return np.concatenate(blocks)
 
 
 def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Return the crossing point of each pair of non-parallel lines, shape (N, 2)."""
-    n_i, n_j = normals[pairs[:, 0]], normals[pairs[:, 1]]
-    d_i, d_j = offsets[pairs[:, 0]], offsets[pairs[:, 1]]
-    det = n_i[:, 0] * n_j[:, 1] - n_i[:, 1] * n_j[:, 0]
-    x = (n_i[:, 1] * d_j - n_j[:, 1] * d_i) / det
-    y = (n_j[:, 0] * d_i - n_i[:, 0] * d_j) / det
-    return np.stack([x, y], axis=1)
+    first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    normal_x, normal_y = np.ascontiguousarray(normals[:, 0]), np.ascontiguousarray(normals[:, 1])
+    x_i, y_i, d_i = normal_x[first], normal_y[first], offsets[first]
+    x_j, y_j, d_j = normal_x[second], normal_y[second], offsets[second]
+    det = x_i * y_j - y_i * x_j
+    points = np.empty((len(first), 2))
+    points[:, 0] = (y_i * d_j - y_j * d_i) / det
+    points[:, 1] = (x_j * d_i - x_i * d_j) / det
+    return points
 
 
 def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[np.ndarray, int, np.ndarray]:
@@ -272,13 +287,14 @@ def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[
     n_points = len(points)
     if n_points == 0:
         return np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64)
-    scaled = (points + 1.0) / _HASH_CELL
-    cells = np.floor(scaled)
-    fraction = scaled - cells
-    near_edge = ((fraction < tol / _HASH_CELL) | (fraction > 1.0 - tol / _HASH_CELL)).any(axis=1)
+    scaled_x = (points[:, 0] + 1.0) * (1.0 / _HASH_CELL)
+    scaled_y = (points[:, 1] + 1.0) * (1.0 / _HASH_CELL)
+    cell_x, cell_y = np.floor(scaled_x), np.floor(scaled_y)
+    # A point within tol of a cell edge may have partners in the next cell.
+    inner_half = 0.5 - tol / _HASH_CELL
+    near_edge = (np.abs(scaled_x - cell_x - 0.5) > inner_half) | (np.abs(scaled_y - cell_y - 0.5) > inner_half)
     table_size = 1 << max(10, int(np.ceil(np.log2(2 * n_points))))
-    cell_ints = cells.astype(np.int64)
-    keys = (cell_ints[:, 0] * 2_000_003 + cell_ints[:, 1]) & (table_size - 1)
+    keys = (cell_x * 2_000_003.0 + cell_y).astype(np.int64) & (table_size - 1)  # exact below 2^53
     crowded = np.bincount(keys, minlength=table_size)[keys] >= 3
     candidates = np.flatnonzero(crowded | near_edge)
 
@@ -291,38 +307,41 @@ def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[
         return vertex, n_points, lines_at_vertex
 
     links = candidates[close]  # (E, 2) crossing indices closer than tol
+    n_lines = int(pairs.max()) + 1
     while True:
-        component = _components(links, n_points)
-        closure = _closure_links(component, pairs, links)
+        nodes, component = _components(links)
+        closure = _closure_links(nodes, component, pairs, n_lines)
         if len(closure) == 0:
             break
         links = np.concatenate([links, closure])
 
     # Every member of a component takes the smallest crossing index in it.
-    smallest = np.full(n_points, n_points, dtype=np.int64)
-    np.minimum.at(smallest, component, np.arange(n_points))
-    vertex = smallest[component]
+    smallest = np.full(component.max() + 1, n_points, dtype=np.int64)
+    np.minimum.at(smallest, component, nodes)
+    vertex = np.arange(n_points, dtype=np.int64)
+    vertex[nodes] = smallest[component]
     is_vertex = vertex == np.arange(n_points)
     new_index = np.cumsum(is_vertex) - 1
     vertex = new_index[vertex]
     n_vertices = int(is_vertex.sum())
 
     # Lines through a merged vertex: its distinct (vertex, line) incidences.
-    merged = np.flatnonzero(np.bincount(component, minlength=n_points)[component] > 1)
-    incidences = np.unique(np.stack([np.repeat(vertex[merged], 2), pairs[merged].reshape(-1)], axis=1), axis=0)
+    incidences = np.unique(np.stack([np.repeat(vertex[nodes], 2), pairs[nodes].reshape(-1)], axis=1), axis=0)
     lines_at_vertex = np.full(n_vertices, 2, dtype=np.int64)
     lines_at_vertex[np.unique(incidences[:, 0])] = 0
     np.add.at(lines_at_vertex, incidences[:, 0], 1)
     return vertex, n_vertices, lines_at_vertex
 
 
-def _components(links: np.ndarray, n_points: int) -> np.ndarray:
-    """Label the connected components of the crossings joined by links, shape (n_points,)."""
-    graph = coo_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(n_points, n_points))
-    return connected_components(graph, directed=False)[1]
+def _components(links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the crossings that appear in links and their connected-component labels."""
+    nodes, local = np.unique(links, return_inverse=True)
+    local = local.reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(local)), (local[:, 0], local[:, 1])), shape=(len(nodes), len(nodes)))
+    return nodes, connected_components(graph, directed=False)[1]
 
 
-def _closure_links(component: np.ndarray, pairs: np.ndarray, links: np.ndarray) -> np.ndarray:
+def _closure_links(nodes: np.ndarray, component: np.ndarray, pairs: np.ndarray, n_lines: int) -> np.ndarray:
     """Links that add to each merged vertex the crossings of its own lines it is missing.
 
     If crossings (i, j) and (i, k) are one vertex, lines j and k pass through
@@ -330,16 +349,17 @@ def _closure_links(component: np.ndarray, pairs: np.ndarray, links: np.ndarray) 
     than tol away. Without this the vertex and that crossing would be joined
     by two edges, on line j and on line k.
     """
-    members = np.unique(links)
-    lines = np.unique(pairs[members])
+    on_merged_vertex = np.zeros(n_lines, dtype=bool)
+    on_merged_vertex[pairs[nodes]] = True
     # Only crossings whose two lines both pass through some merged vertex can be missing.
-    suspects = np.flatnonzero(np.isin(pairs[:, 0], lines) & np.isin(pairs[:, 1], lines))
+    suspects = np.flatnonzero(on_merged_vertex[pairs[:, 0]] & on_merged_vertex[pairs[:, 1]])
+    component_of = dict(zip(nodes.tolist(), component.tolist()))
     new_links = []
-    for group in np.unique(component[members]):
-        group_members = members[component[members] == group]
+    for group in np.unique(component):
+        group_members = nodes[component == group]
         group_lines = np.unique(pairs[group_members])
         inside = suspects[np.isin(pairs[suspects, 0], group_lines) & np.isin(pairs[suspects, 1], group_lines)]
-        missing = inside[component[inside] != group]
+        missing = [crossing for crossing in inside.tolist() if component_of.get(crossing, -1) != group]
         new_links.extend((group_members[0], crossing) for crossing in missing)
     return np.array(new_links, dtype=np.int64).reshape(-1, 2)
 
