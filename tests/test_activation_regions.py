@@ -590,3 +590,41 @@ def test_other_bad_inputs_rejected():
         RegionCountMonitor(every=0)
     with pytest.raises(ValueError, match="the region-count history is empty"):
         plot_region_count(RegionCountHistory())
+
+
+# ----- private engines against brute force -----------------------------------------
+
+
+@pytest.mark.parametrize("memory_budget", [64, 2**20])
+def test_crossing_pairs_match_brute_force(memory_budget):
+    from reluscape.experiments._line_arrangement import _crossing_pairs
+
+    rng = np.random.default_rng(7)
+    ranks = rng.integers(0, 25, size=(40, 2))  # shared ends on purpose
+    ranks = ranks[ranks[:, 0] != ranks[:, 1]]
+    found = {tuple(sorted(pair)) for pair in _crossing_pairs(ranks, memory_budget).tolist()}
+    expected = set()
+    for i in range(len(ranks)):
+        for j in range(i + 1, len(ranks)):
+            a1, a2 = sorted(ranks[i])
+            b1, b2 = sorted(ranks[j])
+            if a1 < b1 < a2 < b2 or b1 < a1 < b2 < a2:
+                expected.add((i, j))
+    assert found == expected
+    assert len(_crossing_pairs(ranks, memory_budget)) == len(expected)
+
+
+def test_grid_rows_match_preactivation_exactly():
+    from reluscape.experiments import _grid_patterns as grid_engine
+
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(50, 2))
+    W[:3, 0] = 0.0  # neurons constant along rows
+    b = rng.normal(size=50)
+    xs, ys = np.linspace(-2, 2, 77), np.linspace(-1, 3, 31)
+    encoded = grid_engine.row_patterns(W, b, xs, ys)
+    rows, columns = np.divmod(np.arange(77 * 31), 77)
+    direct = grid_engine.preactivation(W, b, xs[columns], ys[rows]) > 0
+    assert (encoded.patterns(rows, columns) == direct).all()
+    hashes = grid_engine.grid_hashes(encoded, grid_engine.hash_keys(50), 77).ravel()
+    assert (hashes == grid_engine.pattern_hashes(direct, grid_engine.hash_keys(50))).all()
