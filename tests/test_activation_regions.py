@@ -218,6 +218,23 @@ def test_affine_maps_match_network_inside_polygons():
         assert (active == patterns[region]).all()
 
 
+def test_patterns_with_coincident_and_dead_neurons():
+    # Neurons 0 and 1 share one line with opposite orientation, neuron 2 duplicates 0, neuron 5 is dead.
+    W = [[1, 1], [-2, -2], [3, 3], [1, -0.5], [0.2, 1], [0, 0], [1, 0]]
+    b = [0.5, 1.0, 1.5, 0.1, -0.3, 0.7, -0.4]
+    a = torch.tensor([[0.5, -1.0, 0.25, 2.0, -0.7, 3.0, 1.1], [1.0, 0.3, -0.2, 0.1, 0.4, -1.0, 0.9]], dtype=torch.float64)
+    params = lines_network(W, b, out_weights=a)
+    params = ShallowParams(params.W, params.b, a, torch.tensor([0.25, -0.5], dtype=torch.float64))
+    regions = ActivationPatternVisualizer(params, bounds=BOX, resolution=8).compute()
+    points = torch.from_numpy(regions.interior_points)
+    active = (points @ params.W.T + params.b > 0).numpy()
+    assert (regions.patterns() == active).all()
+    hidden = torch.relu(points @ params.W.T + params.b)
+    expected = (hidden @ params.a.T + params.c).numpy()
+    affine = np.einsum("rkd,rd->rk", regions.affine_A, regions.interior_points) + regions.affine_c
+    np.testing.assert_allclose(affine, expected, atol=1e-12)
+
+
 def test_polygons_convex_counterclockwise_and_distinct():
     regions = ActivationPatternVisualizer(random_network(12, seed=8), bounds=BOX, resolution=8).compute()
     for polygon in regions.polygons:

@@ -416,6 +416,8 @@ class Faces:
         areas: face areas in the unit frame, (F,).
         interior_points: the mean of each face's corners, strictly inside a convex face, (F, 2).
         adjacency: pairs (r, s), r < s, of faces that share an edge, (E, 2).
+        separating_line: the line (position in ``BoxArrangement.lines``) between each pair, (E,).
+        second_on_plus_side: whether face s lies where n · u + d > 0 for that line, (E,).
     """
 
     vertices: np.ndarray
@@ -423,10 +425,12 @@ class Faces:
     areas: np.ndarray
     interior_points: np.ndarray
     adjacency: np.ndarray
+    separating_line: np.ndarray
+    second_on_plus_side: np.ndarray
 
 
 def _line_edges(arrangement: BoxArrangement, directions: np.ndarray, n_boundary: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split every line at its vertices; return edges (E, 2) and their directions (E, 2)."""
+    """Split every line at its vertices; return edges (E, 2) along u and the line of each edge (E,)."""
     n_lines = len(arrangement.lines)
     inner_vertex = n_boundary + arrangement.vertex  # global vertex index of each crossing
     line = np.concatenate([arrangement.pairs[:, 0], arrangement.pairs[:, 1], np.repeat(np.arange(n_lines), 2)])
@@ -443,7 +447,7 @@ def _line_edges(arrangement: BoxArrangement, directions: np.ndarray, n_boundary:
     line, vertex = line[order], vertex[order]
     consecutive = line[1:] == line[:-1]
     edges = np.stack([vertex[:-1][consecutive], vertex[1:][consecutive]], axis=1)
-    return edges, directions[line[:-1][consecutive]]
+    return edges, line[:-1][consecutive]
 
 
 def _boundary_edges(boundary_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -470,7 +474,8 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
     coordinates[n_boundary + arrangement.vertex] = arrangement.points
 
     directions = lines.directions[arrangement.lines]
-    line_edges, line_directions = _line_edges(arrangement, directions, n_boundary)
+    line_edges, edge_lines = _line_edges(arrangement, directions, n_boundary)
+    line_directions = directions[edge_lines]
     boundary_edges, boundary_directions = _boundary_edges(arrangement.boundary_s)
     edges = np.concatenate([line_edges, boundary_edges])
     edge_directions = np.concatenate([line_directions, boundary_directions])
@@ -526,14 +531,21 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
 
     left, right = face, face[twin]
     shared = (left >= 0) & (right >= 0) & (left < right)
-    pair_keys = np.unique(left[shared] * np.int64(n_faces) + right[shared])
+    pair_keys, first = np.unique(left[shared] * np.int64(n_faces) + right[shared], return_index=True)
     adjacency = np.stack(np.divmod(pair_keys, n_faces), axis=1)
+    # The left face of a half-edge along u = (-n_y, n_x) lies on the -n side of its line.
+    half_edge = np.flatnonzero(shared)[first]
+    edge = half_edge % n_edges
+    separating_line = np.where(edge < n_line_edges, edge_lines[np.minimum(edge, n_line_edges - 1)], -1)
+    right_on_plus_side = half_edge < n_edges
     return Faces(
         vertices=start[members],
         offsets=np.concatenate([[0], np.cumsum(counts)]),
         areas=areas,
         interior_points=centroid,
         adjacency=adjacency.reshape(-1, 2),
+        separating_line=separating_line,
+        second_on_plus_side=right_on_plus_side,
     )
 
 

@@ -31,6 +31,7 @@ from reluscape._validation import check_finite_tensor, check_float, check_int
 from reluscape.data.dataset import Dataset
 from reluscape.experiments import _grid_patterns as grid_engine
 from reluscape.experiments import _line_arrangement as exact_engine
+from reluscape.experiments._region_maps import region_maps
 from reluscape.experiments._region_results import ActivationRegions, RegionCountHistory
 from reluscape.experiments.shallow_trainer import Callback, TrainerState
 from reluscape.models.shallow_relu import ShallowParams, ShallowReLU
@@ -406,27 +407,9 @@ class ActivationPatternVisualizer:
         frame = self._frame()
         faces = exact_engine.box_faces(arrangement, lines)
         interior = frame.to_box(faces.interior_points)  # (F, 2)
-        W, b = self.W_slice, self.b_slice
-        a, c = self.params.a.numpy(), self.params.c.numpy()
-        m = len(b)
-
-        n_faces = len(interior)
-        packed = np.empty((n_faces, (m + 7) // 8), dtype=np.uint8)
-        affine_A = np.empty((n_faces, len(c), 2))
-        affine_c = np.empty((n_faces, len(c)))
-        rows_per_block = max(1, self.memory_budget // max(1, 16 * m))
-        for start in range(0, n_faces, rows_per_block):
-            block = slice(start, min(n_faces, start + rows_per_block))
-            # NOTE: in a region thinner than the rounding error of W x + b at its
-            # interior point, the bit of a bounding neuron is uncertain. Such regions
-            # come only from nearly coincident or nearly concurrent lines.
-            points = interior[block]
-            active = points[:, :1] * W[:, 0] + points[:, 1:] * W[:, 1] + b > 0  # (rows, m)
-            packed[block] = np.packbits(active, axis=1, bitorder="little")
-            weights = active.astype(np.float64)
-            for output in range(len(c)):
-                affine_A[block, output] = weights @ (a[output, :, None] * W)  # A_r = a D_r W
-            affine_c[block] = weights @ (a * b).T + c  # c_r = a D_r b + c
+        packed, affine_A, affine_c = region_maps(
+            faces, arrangement, lines, frame, self.W_slice, self.b_slice, self.params.a.numpy(), self.params.c.numpy()
+        )
         return {
             "polygon_vertices": frame.to_box(faces.vertices),
             "polygon_offsets": faces.offsets,
