@@ -162,6 +162,17 @@ def test_integer_lines_plane_count_equals_large_box(seed):
     assert viz.count_regions_plane() == viz.count_regions()
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_plane_count_with_crossings_outside_box(seed):
+    # Crossings of these lines lie within |x| <= 18, far outside the analysis box.
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-3, 4, size=(40, 2)).astype(float)
+    b = rng.integers(-3, 4, size=40).astype(float)
+    plane = ActivationPatternVisualizer(lines_network(W, b), bounds=(-0.5, 0.5, -0.5, 0.5)).count_regions_plane()
+    large_box = ActivationPatternVisualizer(lines_network(W, b), bounds=(-40, 40, -40, 40)).count_regions()
+    assert plane == large_box
+
+
 # ----- exact counts: general position ----------------------------------------------
 
 

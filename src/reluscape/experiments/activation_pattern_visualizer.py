@@ -191,7 +191,7 @@ def count_distinct_patterns(params: ShallowParams, X: torch.Tensor) -> int:
         return 0
     packed = np.ascontiguousarray(np.packbits(patterns, axis=1, bitorder="little"))
     rows = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()  # one opaque item per pattern
-    return len(np.unique(rows))
+    return len(np.unique(rows, return_index=True)[0])  # return_index: the sort-based path
 
 
 class ActivationPatternVisualizer:
