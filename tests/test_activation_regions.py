@@ -140,12 +140,12 @@ def test_lines_through_origin_give_two_per_line():
     assert viz.count_regions_plane() == 16
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_integer_lines_match_shapely(seed):
+@pytest.mark.parametrize(("seed", "n_lines", "largest"), [(0, 14, 2), (1, 14, 2), (2, 14, 2), (3, 60, 3)])
+def test_integer_lines_match_shapely(seed, n_lines, largest):
     # Small integer coefficients produce many parallel, coincident and concurrent lines.
     rng = np.random.default_rng(seed)
-    W = rng.integers(-2, 3, size=(14, 2)).astype(float)
-    b = rng.integers(-2, 3, size=14).astype(float)
+    W = rng.integers(-largest, largest + 1, size=(n_lines, 2)).astype(float)
+    b = rng.integers(-largest, largest + 1, size=n_lines).astype(float)
     bounds = (-1.5, 2.5, -2.0, 1.0)
     regions = ActivationPatternVisualizer(lines_network(W, b), bounds=bounds, resolution=16).compute()
     assert regions.n_regions == shapely_region_count(W, b, bounds)
