@@ -276,7 +276,7 @@ def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np
 
 
 def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[np.ndarray, int, np.ndarray]:
-    """Merge crossing points closer than tol into vertices.
+    """Merge clusters of three or more crossings within tol of each other into vertices.
 
     A vertex of k >= 3 lines has k(k - 1)/2 >= 3 crossings within tol. So only
     points that share a hash cell with two others, or lie within tol of a cell
