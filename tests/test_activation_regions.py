@@ -132,6 +132,18 @@ def test_nearly_concurrent_lines_merge_consistently():
     assert regions.n_regions_plane == 6
 
 
+def test_all_dead_neurons_give_one_region():
+    params = lines_network([[0, 0], [0, 0]], [1.0, -1.0], out_weights=torch.tensor([[2.0, 5.0]], dtype=torch.float64))
+    regions = ActivationPatternVisualizer(params, bounds=BOX, resolution=5).compute()
+    assert regions.n_regions == 1
+    assert regions.n_grid_regions == 1
+    assert regions.n_regions_plane == 1
+    assert regions.n_dead == 2
+    assert regions.patterns().tolist() == [[True, False]]
+    np.testing.assert_allclose(regions.affine_c, [[2.0 * 1.0 + 0.25]])
+    np.testing.assert_allclose(regions.affine_A, 0.0)
+
+
 def test_lines_through_origin_give_two_per_line():
     angles = np.linspace(0, np.pi, 9)[:-1]
     W = np.stack([np.cos(angles), np.sin(angles)], axis=1)
