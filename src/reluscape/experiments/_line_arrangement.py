@@ -560,8 +560,7 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
     centroid = np.stack(
         [np.bincount(face[members], weights=start[members, k], minlength=n_faces) / counts for k in range(2)], axis=1
     )
-    around = np.arctan2(*(start[members] - centroid[face[members]]).T[::-1])
-    members = members[np.lexsort((around, face[members]))]
+    members = _walk_cycles(face, following, counts)
 
     # Shoelace formula relative to the face's centroid, accurate also for tiny faces.
     relative_start = start[members] - centroid[face[members]]
@@ -587,6 +586,29 @@ def box_faces(arrangement: BoxArrangement, lines: Lines) -> Faces:
         separating_line=separating_line,
         second_on_plus_side=right_on_plus_side,
     )
+
+
+def _walk_cycles(face: np.ndarray, following: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """List every face's half-edges in cycle order (counterclockwise), face after face.
+
+    All faces advance one step per round; faces are ordered longest first, so
+    round i touches only the faces with more than i corners.
+    """
+    n_faces = len(counts)
+    first_half_edge = np.empty(n_faces, dtype=np.int64)
+    bounded = np.flatnonzero(face >= 0)
+    first_half_edge[face[bounded]] = bounded  # any half-edge of the face will do
+    offsets = np.cumsum(counts) - counts
+    longest_first = np.argsort(-counts, kind="stable")
+    sorted_counts = counts[longest_first]
+    ordered = np.empty(int(counts.sum()), dtype=np.int64)
+    current = first_half_edge[longest_first]
+    for step in range(int(sorted_counts[0]) if n_faces else 0):
+        n_active = int(np.searchsorted(-sorted_counts, -step, side="left"))  # faces with more than step corners
+        current = current[:n_active]
+        ordered[offsets[longest_first[:n_active]] + step] = current
+        current = following[current]
+    return ordered
 
 
 def max_regions_plane(width: int) -> int:
