@@ -318,6 +318,17 @@ def test_count_grid_regions_matches_compute():
     assert viz.count_grid_regions() == viz.compute(polygons=False).n_grid_regions
 
 
+def test_grid_blocks_match_single_block():
+    params = random_network(300, seed=12)
+    small = ActivationPatternVisualizer(params, bounds=BOX, resolution=(40, 90), memory_budget=2**20).compute(
+        polygons=False
+    )
+    large = ActivationPatternVisualizer(params, bounds=BOX, resolution=(40, 90)).compute(polygons=False)
+    assert (small.grid_region_ids == large.grid_region_ids).all()
+    assert (small.grid_flip == large.grid_flip).all()
+    assert small.n_grid_regions == large.n_grid_regions
+
+
 def test_grid_labels_follow_first_appearance():
     regions = ActivationPatternVisualizer(random_network(6, seed=1), bounds=BOX, resolution=30).compute(polygons=False)
     labels = regions.grid_region_ids.ravel()

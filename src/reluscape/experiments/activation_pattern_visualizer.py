@@ -219,7 +219,8 @@ class ActivationPatternVisualizer:
         tolerance: distances (relative to the box, whose half-width is 1)
             below which crossings, boundary points or lines count as one, > 0.
         memory_budget: bytes of temporary arrays per step of the pairwise
-            crossing test and the pattern evaluation, >= 1 MiB.
+            crossing test, the grid rows and the grid-pattern expansion,
+            >= 1 MiB.
 
     Example:
         >>> W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -391,9 +392,17 @@ class ActivationPatternVisualizer:
         nx, ny = self.resolution
         xs = np.linspace(self.bounds[0], self.bounds[1], nx)
         ys = np.linspace(self.bounds[2], self.bounds[3], ny)
-        encoded = grid_engine.row_patterns(self.W_slice, self.b_slice, xs, ys)
         keys = grid_engine.hash_keys(self.params.width)
-        hashes = grid_engine.grid_hashes(encoded, keys, nx)  # (ny, nx)
+        # About ten float64 temporaries of shape (rows, m) or (rows, nx) live per block.
+        rows_per_block = max(1, self.memory_budget // (80 * (self.params.width + nx)))
+        first, flip, hashes = [], [], []
+        for start in range(0, ny, rows_per_block):
+            block = grid_engine.row_patterns(self.W_slice, self.b_slice, xs, ys[start : start + rows_per_block])
+            first.append(block.first)
+            flip.append(block.flip)
+            hashes.append(grid_engine.grid_hashes(block, keys, nx))
+        encoded = grid_engine.RowPatterns(np.concatenate(first), np.concatenate(flip))
+        hashes = np.concatenate(hashes)  # (ny, nx)
         region_ids, first_index = grid_engine.label_by_first_appearance(hashes)
         cell_fractions = np.bincount(region_ids.ravel()) / region_ids.size
         return {
