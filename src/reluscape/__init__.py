@@ -1,8 +1,9 @@
 """reluscape: loss-landscape analysis of shallow (one-hidden-layer) ReLU networks."""
 
+from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
+from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
-from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -12,7 +13,9 @@ __all__ = [
     "ActivationPatternVisualizer",
     "ActivationRegions",
     "Callback",
+    "CriticalPointClassifier",
     "Dataset",
+    "GradientAnalyzer",
     "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",

@@ -6,6 +6,11 @@ from reluscape.experiments.activation_pattern_visualizer import (
     RegionCountHistory,
     RegionCountMonitor,
 )
+from reluscape.experiments.critical_point_classifier import (
+    CriticalPointClassifier,
+    CriticalPointReport,
+    CriticalPointSearch,
+)
 from reluscape.experiments.shallow_trainer import (
     DEFAULT_LEARNING_RATES,
     OPTIMIZERS,
@@ -24,6 +29,9 @@ __all__ = [
     "RegionCountHistory",
     "RegionCountMonitor",
     "Callback",
+    "CriticalPointClassifier",
+    "CriticalPointReport",
+    "CriticalPointSearch",
     "ShallowReLUTrainer",
     "TrainerState",
     "TrainingHistory",
