@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -103,7 +104,7 @@ def main() -> None:
 
         grid_time, grid_count = fastest(viz.count_grid_regions, args.repeats)
         base_time, base_count = fastest(
-            lambda: grid_by_unique(params.W, params.b, viz.bounds, args.resolution), args.repeats
+            partial(grid_by_unique, params.W, params.b, viz.bounds, args.resolution), args.repeats
         )
         print(
             f"{width:>6} {'grid':>9} {grid_time * 1e3:>13.1f} {base_time * 1e3:>12.1f} {base_time / grid_time:>7.2f} "
@@ -113,9 +114,9 @@ def main() -> None:
         count_time, count = fastest(viz.count_regions, max(args.repeats, 5))
         # One run at width 1024: its polygons take seconds, so repeats add little.
         polygon_repeats = 1 if width >= 1024 else args.repeats
-        polygon_time, regions = fastest(lambda: viz.compute(grid=False, polygons=True), polygon_repeats)
+        polygon_time, regions = fastest(partial(viz.compute, grid=False, polygons=True), polygon_repeats)
         if shapely is not None and width <= args.shapely_max_width:
-            cells_time, cells = fastest(lambda: shapely_cells(W_np, b_np, viz.bounds), args.repeats)
+            cells_time, cells = fastest(partial(shapely_cells, W_np, b_np, viz.bounds), args.repeats)
             cells_text = (f"{cells_time * 1e3:>12.1f}", f"{cells_time / count_time:>7.2f}", f"{len(cells):>15}")
             polygon_ratio = f"{cells_time / polygon_time:>7.2f}"
         else:

@@ -63,7 +63,7 @@ def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -
         xs: increasing column coordinates, shape (nx,).
         ys: row coordinates, shape (ny,).
     """
-    nx, ny = len(xs), len(ys)
+    nx = len(xs)
     row_offset = ys[:, None] * W[:, 1] + b  # (ny, m)
     w0 = np.broadcast_to(W[:, 0], row_offset.shape)
     first = xs[0] * w0 + row_offset > 0

@@ -403,7 +403,7 @@ class ActivationPatternVisualizer:
             hashes.append(grid_engine.grid_hashes(block, keys, nx))
         encoded = grid_engine.RowPatterns(np.concatenate(first), np.concatenate(flip))
         hashes = np.concatenate(hashes)  # (ny, nx)
-        region_ids, first_index = grid_engine.label_by_first_appearance(hashes)
+        region_ids, _ = grid_engine.label_by_first_appearance(hashes)
         cell_fractions = np.bincount(region_ids.ravel()) / region_ids.size
         return {
             "grid_region_ids": region_ids,
