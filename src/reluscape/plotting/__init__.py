@@ -10,9 +10,12 @@ from reluscape.plotting.curvature import (
     plot_hessian_spectrum,
     plot_spectral_density,
 )
+from reluscape.plotting.regions import color_regions, plot_activation_regions, plot_region_count
 from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_loss_curve
 
 __all__ = [
+    "color_regions",
+    "plot_activation_regions",
     "plot_critical_point",
     "plot_data",
     "plot_decision_boundary",
@@ -20,5 +23,6 @@ __all__ = [
     "plot_gradient_norms",
     "plot_hessian_spectrum",
     "plot_loss_curve",
+    "plot_region_count",
     "plot_spectral_density",
 ]
