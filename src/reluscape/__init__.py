@@ -2,6 +2,7 @@
 
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments.loss_surface_visualizer import LossCurve, LossSurface, LossSurfaceVisualizer, TrajectoryRecorder
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -10,6 +11,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Callback",
     "Dataset",
+    "LossCurve",
+    "LossSurface",
+    "LossSurfaceVisualizer",
     "ShallowParams",
     "ShallowReLU",
     "ShallowReLUTrainer",
@@ -17,5 +21,6 @@ __all__ = [
     "TaskLoss",
     "TrainerState",
     "TrainingHistory",
+    "TrajectoryRecorder",
     "__version__",
 ]
