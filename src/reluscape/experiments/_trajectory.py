@@ -31,7 +31,7 @@ class TrajectoryRecorder(Callback):
         >>> recorder.epochs
         [0, 2, 4, 6]
         >>> recorder.trajectory.shape
-        torch.Size([4, 41])
+        torch.Size([4, 33])
     """
 
     def __init__(self, every: int = 1, *, unit: str = "epoch") -> None:
