@@ -1,5 +1,6 @@
 """reluscape: loss-landscape analysis of shallow (one-hidden-layer) ReLU networks."""
 
+from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.experiments.loss_surface_visualizer import LossCurve, LossSurface, LossSurfaceVisualizer, TrajectoryRecorder
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Callback",
     "Dataset",
+    "GradientAnalyzer",
     "LossCurve",
     "LossSurface",
     "LossSurfaceVisualizer",
