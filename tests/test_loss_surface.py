@@ -655,3 +655,39 @@ def test_visualizer_plot_contour(moons):
     ax = visualizer.plot_contour(visualizer.parameter_plane("W[0, 0]", "W[0, 1]", resolution=4))
     assert ax.get_ylabel() == "hidden.weight[0, 1]"
     plt.close(ax.figure)
+
+
+# ---------------------------------------------------------- Hessian plane
+
+
+def test_hessian_plane_directions_are_top_eigenvectors(trained, moons):
+    model, _ = trained
+    surface = LossSurfaceVisualizer(model, moons).hessian_plane(resolution=5, x_range=(-0.1, 0.1), y_range=(-0.1, 0.1))
+    theta = model.flat_parameters()
+    shape = NetworkShape(2, 12, 1)
+
+    def loss_of(flat: torch.Tensor) -> torch.Tensor:
+        from reluscape.models.shallow_relu import forward
+
+        return TaskLoss("binary")(forward(shape.unflatten(flat), moons.X_train), moons.y_train)
+
+    hessian = torch.autograd.functional.hessian(loss_of, theta)
+    eigenvalues = torch.linalg.eigvalsh(hessian)
+    directions = torch.from_numpy(surface.directions)
+    assert surface.settings["eigenvalues"] == pytest.approx(eigenvalues.flip(0)[:2].tolist(), rel=1e-8)
+    for direction, value in zip(directions, surface.settings["eigenvalues"]):
+        torch.testing.assert_close(hessian @ direction, value * direction, rtol=0, atol=1e-8 * float(eigenvalues.abs().max()))
+    np.testing.assert_allclose(surface.directions @ surface.directions.T, np.eye(2), atol=1e-10)
+    assert surface.kind == "hessian"
+    assert surface.loss[2, 2] == pytest.approx(surface.center_loss, rel=1e-12)
+
+
+def test_hessian_plane_curvature_matches_eigenvalue(trained, moons):
+    model, _ = trained
+    visualizer = LossSurfaceVisualizer(model, moons)
+    surface = visualizer.hessian_plane(resolution=3, x_range=(-1e-4, 1e-4), y_range=(-1e-4, 1e-4))
+    step = 1e-4
+    along_first = (surface.loss[1, 0] - 2 * surface.loss[1, 1] + surface.loss[1, 2]) / step**2
+    along_second = (surface.loss[0, 1] - 2 * surface.loss[1, 1] + surface.loss[2, 1]) / step**2
+    assert along_first == pytest.approx(surface.settings["eigenvalues"][0], rel=1e-3)
+    assert along_second == pytest.approx(surface.settings["eigenvalues"][1], rel=1e-3)

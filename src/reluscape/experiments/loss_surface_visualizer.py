@@ -285,6 +285,56 @@ class LossSurfaceVisualizer:
             settings=settings,
         )
 
+    def hessian_plane(
+        self,
+        *,
+        x_range: tuple[float, float] = (-1.0, 1.0),
+        y_range: tuple[float, float] = (-1.0, 1.0),
+        resolution: int | tuple[int, int] = 51,
+        compute_score: bool = True,
+        seed: int = 0,
+    ) -> LossSurface:
+        """Evaluate the loss on the plane of the Hessian's two largest-eigenvalue eigenvectors at θ₀.
+
+        The eigenpairs come from :class:`~reluscape.analysis.GradientAnalyzer`
+        in float64 (exact Hessian; Lanczos for large networks). The directions
+        have unit norm, so α and β are Euclidean distances in parameter space;
+        each eigenvector's sign is fixed so that its largest-magnitude entry is
+        positive. The eigenvalues are stored in ``settings["eigenvalues"]``.
+
+        Args:
+            x_range: (min, max) of α.
+            y_range: (min, max) of β.
+            resolution: grid points per axis, an int or (nx, ny), each >= 2.
+            compute_score: also compute accuracy or R² at every point.
+            seed: seed of the Lanczos start vector (used for large networks only).
+        """
+        from reluscape.analysis import GradientAnalyzer
+
+        if self.shape.n_parameters < 3:
+            raise ValueError(f"the Hessian plane needs at least 3 parameters; the model has {self.shape.n_parameters}.")
+        X, y = self._data()
+        analyzer = GradientAnalyzer(self.model, (X, y), self.loss_fn, dtype=torch.float64)
+        spectrum = analyzer.eigenvalues(k=2, which="largest", return_eigenvectors=True, seed=seed)
+        vectors = spectrum.eigenvectors.detach().to(dtype=torch.float64, device="cpu").T.contiguous()  # (2, P)
+        largest = vectors.abs().argmax(dim=1)
+        vectors = vectors * torch.sign(vectors[torch.arange(2), largest]).unsqueeze(1)
+        eigenvalues = [float(value) for value in spectrum.eigenvalues]
+        settings = {"eigenvalues": eigenvalues, "eigen_method": spectrum.method, "eigen_seed": seed}
+        labels = (f"Hessian eigenvector 1 (λ = {eigenvalues[0]:.4g})", f"Hessian eigenvector 2 (λ = {eigenvalues[1]:.4g})")
+        return self._surface(
+            vectors,
+            self._center(),
+            (0.0, 0.0),
+            _check_range("x_range", x_range),
+            _check_range("y_range", y_range),
+            resolution,
+            kind="hessian",
+            axis_labels=labels,
+            compute_score=compute_score,
+            settings=settings,
+        )
+
     def pca_plane(
         self,
         trajectory: TrajectoryRecorder | torch.Tensor | np.ndarray | Sequence[ParameterPoint],
