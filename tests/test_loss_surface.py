@@ -691,3 +691,15 @@ def test_hessian_plane_curvature_matches_eigenvalue(trained, moons):
     along_second = (surface.loss[0, 1] - 2 * surface.loss[1, 1] + surface.loss[2, 1]) / step**2
     assert along_first == pytest.approx(surface.settings["eigenvalues"][0], rel=1e-3)
     assert along_second == pytest.approx(surface.settings["eigenvalues"][1], rel=1e-3)
+
+
+def test_project_inverts_parameters_at(moons):
+    model = ShallowReLU(2, 5, seed=0, dtype=F64)
+    visualizer = LossSurfaceVisualizer(model, moons)
+    for surface in (visualizer.random_plane(resolution=3, seed=1), visualizer.parameter_plane("a[0, 1]", "b[2]", resolution=3)):
+        targets = np.array([[0.3, -0.7], [1.5, 2.0]]) + np.asarray(surface.center_coordinates)
+        points = np.stack([surface.parameters_at(*target) for target in targets])
+        np.testing.assert_allclose(surface.project(points), targets, atol=1e-10)
+        np.testing.assert_allclose(surface.project(surface.center), [surface.center_coordinates], atol=1e-12)
+    with pytest.raises(ValueError, match=r"points must have shape \(T, 21\); got \(1, 3\)"):
+        surface.project(np.zeros(3))

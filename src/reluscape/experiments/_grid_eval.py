@@ -38,6 +38,11 @@ from reluscape.models.shallow_relu import ShallowParams, forward
 __all__ = ["EVALUATION_METHODS", "GridEvaluation", "evaluate_plane"]
 
 EVALUATION_METHODS = ("piecewise", "direct")
+# On the CPU, chunks whose working set stays within a few cache-sized blocks run
+# faster than one large chunk: fresh multi-megabyte buffers cost page faults and
+# miss the caches. This cap applies below the caller's max_memory; measured with
+# benchmarks/bench_loss_surface.py on a 2-core AMD EPYC virtual machine.
+_CPU_CHUNK_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)
@@ -97,16 +102,18 @@ def evaluate_plane(
         per_unit = _piecewise_bytes_per_row_sample(center, nx, X.element_size())
     else:
         per_unit = _direct_bytes_per_point_sample(center, X.element_size()) * nx
-    row_step, sample_step = _chunk_sizes(per_unit, ny, n, max_memory)
+    budget = max_memory if X.device.type == "cuda" else min(max_memory, _CPU_CHUNK_BYTES)
+    row_step, sample_step = _chunk_sizes(per_unit, ny, n, budget)
     chunks = [(r0, s0) for r0 in range(0, ny, row_step) for s0 in range(0, n, sample_step)]
 
     if method == "piecewise":
         planes = _hidden_planes(center, u, v, X)
+        workspace = _Workspace()
     for r0, s0 in tqdm(chunks, desc="loss surface", disable=not progress):
         rows = slice(r0, min(r0 + row_step, ny))
         samples = slice(s0, min(s0 + sample_step, n))
         if method == "piecewise":
-            outputs = _piecewise_outputs(planes, center, u, v, alphas, betas[rows], samples)
+            outputs = _piecewise_outputs(planes, center, u, v, alphas, betas[rows], samples, workspace)
         else:
             outputs = _direct_outputs(center, u, v, alphas, betas[rows], X[samples])
         # outputs: (rows, nx, n_chunk, k); each chunk's mean is weighted by its share of samples.
@@ -119,6 +126,28 @@ def evaluate_plane(
     if with_score and loss_fn.task == "regression":
         accuracy = _r2_from_mse(loss, y, loss_fn, outputs.shape[-1])
     return GridEvaluation(loss=loss, score=accuracy)
+
+
+class _Workspace:
+    """Buffers reused from chunk to chunk.
+
+    Allocating fresh multi-megabyte tensors for every chunk costs page faults
+    that took longer than the arithmetic in the benchmark; reusing them keeps
+    each chunk's memory warm.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, torch.Tensor] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], like: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return an uninitialised tensor of ``shape``, a view of the buffer called ``name``."""
+        dtype = like.dtype if dtype is None else dtype
+        size = math.prod(shape)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.numel() < size or buffer.dtype != dtype:
+            buffer = torch.empty(size, dtype=dtype, device=like.device)
+            self._buffers[name] = buffer
+        return buffer[:size].view(shape)
 
 
 def _r2_from_mse(mse: torch.Tensor, y: torch.Tensor, loss_fn: TaskLoss, n_outputs: int) -> torch.Tensor:
@@ -140,9 +169,9 @@ def _chunk_sizes(bytes_per_row_sample: int, ny: int, n: int, max_memory: int) ->
 
 def _piecewise_bytes_per_row_sample(center: ShallowParams, nx: int, itemsize: int) -> int:
     m, k = center.width, center.out_features
-    # p, kink position, index (int64), neuron coefficients (3k), base mask, the
-    # difference array (nx + 1 slots of 3k) and the outputs with their loss terms.
-    per_neuron = itemsize * (4 + 3 * k) + 8 * 2
+    # Per neuron: σp, the switch position (float, then int64) and one values
+    # buffer. Per column: 3k coefficient slots, the outputs and the loss terms.
+    per_neuron = 3 * itemsize + 8
     return m * per_neuron + itemsize * ((nx + 1) * 3 * k + 4 * nx * k)
 
 
@@ -153,11 +182,11 @@ def _direct_bytes_per_point_sample(center: ShallowParams, itemsize: int) -> int:
 
 @dataclass(frozen=True)
 class _HiddenPlanes:
-    """Pre-activations and output weights along the plane, computed once."""
+    """Pre-activations along the plane, computed once: Zt = X·Wtᵀ + bt, each of shape (n, m)."""
 
-    Z0: torch.Tensor  # (n, m): X·W0ᵀ + b0
-    Z1: torch.Tensor  # (n, m): X·Uᵀ + bu, the change per unit α
-    Z2: torch.Tensor  # (n, m): X·Vᵀ + bv, the change per unit β
+    Z0: torch.Tensor  # at θ₀
+    Z1: torch.Tensor  # change per unit α
+    Z2: torch.Tensor  # change per unit β
 
 
 def _hidden_planes(center: ShallowParams, u: ShallowParams, v: ShallowParams, X: torch.Tensor) -> _HiddenPlanes:
@@ -175,50 +204,51 @@ def _piecewise_outputs(
     alphas: torch.Tensor,
     betas: torch.Tensor,
     samples: slice,
+    workspace: _Workspace,
 ) -> torch.Tensor:
-    """Return the network outputs, tensor of shape (rows, nx, n_chunk, k)."""
+    """Return the network outputs, tensor of shape (rows, nx, n_chunk, k), a view of ``workspace``."""
     R, nx = betas.shape[0], alphas.shape[0]
     k = center.out_features
     beta = betas.view(R, 1, 1)
 
-    # Along a row, z_ij(α) = p_ij + q_ij·α and a_kj(α) = r_kj + s_kj·α.
+    # Along a row, z_ij(α) = p_ij + q_ij·α and a_kj(α) = r_kj + s_kj·α. A neuron
+    # with q > 0 switches on at the first column with α > t = −p/q, one with
+    # q < 0 switches off there; at α = t its contribution is zero, so the side
+    # chosen there is irrelevant. With σ = sign(q) (+1 for q = 0), every neuron
+    # adds σ times its quadratic coefficients at its switch column, and the
+    # neurons with q < 0 are added in full at column 0 (see _base_coefficients).
+    # Multiplying by σ turns p into σp and q into |q|, so only those appear.
     q = planes.Z1[samples]  # (n, m)
     n, m = q.shape
-    p = torch.addcmul(planes.Z0[samples], beta, planes.Z2[samples])  # (R, n, m)
-    r = (center.a + beta * v.a).transpose(-1, -2).unsqueeze(1)  # (R, 1, m, k)
-    s = u.a.T  # (m, k)
+    sign = torch.where(q < 0, -1.0, 1.0).to(q.dtype)
+    abs_q = q.abs()
+    signed_p = workspace.get("signed_p", (R, n, m), q)
+    torch.addcmul(sign * planes.Z0[samples], beta, sign * planes.Z2[samples], out=signed_p)  # σp
+    columns = _switch_columns(signed_p, abs_q, alphas, workspace)  # (R, n, m) int64 in [0, nx]
 
-    # A neuron with q > 0 switches on at the first column with α > t = −p/q, and
-    # one with q < 0 switches off there; at α = t its contribution is zero, so
-    # the side chosen there is irrelevant. With σ = sign(q) (+1 for q = 0), each
-    # neuron adds σ times its coefficients at its switch column, and neurons with
-    # q < 0 are added in full at column 0 (the base, see _base_coefficients).
-    switch_column = _switch_columns(p, q, alphas)  # (R, n, m) int64 in [0, nx]
-    sign = torch.where(q < 0, -1.0, 1.0).to(p.dtype)  # (n, m)
-    signed_p = (p * sign).unsqueeze(-1)  # (R, n, m, 1)
-    abs_q = q.abs().unsqueeze(-1)  # (n, m, 1)
+    # Coefficient planes: slots[c·k + o, row, i, l] accumulates the α^c coefficient
+    # of output o; a cumulative sum over the columns l then gives the totals.
+    slots = workspace.get("slots", (3 * k, R, n, nx + 1), q).zero_()
+    slots[..., 0] = _base_coefficients(planes, center, u, v, betas, samples)
+    r = center.a[:, None, None, :] + beta[None] * v.a[:, None, None, :]  # (k, R, 1, m)
+    s = u.a  # (k, m)
+    values = workspace.get("values", (R, n, m), q)
+    for output in range(k):
+        # σ·(r + s·α)(p + q·α) = r·σp + (r·|q| + s·σp)·α + s·|q|·α².
+        torch.mul(r[output], signed_p, out=values)
+        slots[output].scatter_add_(2, columns, values)
+        torch.mul(signed_p, s[output], out=values).addcmul_(r[output], abs_q)
+        slots[k + output].scatter_add_(2, columns, values)
+        slots[2 * k + output].scatter_add_(2, columns, (s[output] * abs_q).expand(R, n, -1))
+    totals = slots.cumsum_(dim=-1)[..., :nx].view(3, k, R, n, nx)
 
-    # σ·(r + s·α)(p + q·α) = r·σp + (r·|q| + s·σp)·α + s·|q|·α².
-    values = torch.empty(R, n, m, 3, k, dtype=p.dtype, device=p.device)
-    torch.mul(r, signed_p, out=values[..., 0, :])
-    torch.mul(r, abs_q, out=values[..., 1, :])
-    values[..., 1, :].addcmul_(s, signed_p)
-    values[..., 2, :] = s * abs_q
-    values = values.view(R, n, m, 3 * k)
-
-    slots = torch.zeros(R, n, nx + 1, 3, k, dtype=p.dtype, device=p.device)
-    slots[:, :, 0] = _base_coefficients(planes, center, u, v, betas, samples)
-    slots = slots.view(R, n, nx + 1, 3 * k)
-    row_sample = torch.arange(R * n, device=p.device).view(R, n, 1) * (nx + 1)
-    index = (switch_column + row_sample).view(-1)
-    slots.view(-1, 3 * k).index_add_(0, index, values.view(-1, 3 * k))
-    totals = slots.cumsum_(dim=2)[:, :, :nx].view(R, n, nx, 3, k)  # (R, n, nx, 3, k)
-
-    alpha = alphas.view(1, 1, nx, 1)
-    output_bias = center.c + alpha * u.c + betas.view(R, 1, 1, 1) * v.c  # (R, 1, nx, k)
-    outputs = torch.addcmul(totals[..., 1, :], alpha, totals[..., 2, :])
-    outputs = torch.addcmul(totals[..., 0, :], alpha, outputs).add_(output_bias)  # (R, n, nx, k)
-    return outputs.transpose(1, 2)  # (R, nx, n, k)
+    alpha = alphas.view(1, 1, 1, nx)
+    outputs = workspace.get("outputs", (k, R, n, nx), q)
+    torch.addcmul(totals[1], alpha, totals[2], out=outputs)
+    torch.addcmul(totals[0], alpha, outputs, out=outputs)  # (k, R, n, nx)
+    output_bias = center.c.view(k, 1, 1, 1) + alpha * u.c.view(k, 1, 1, 1) + betas.view(1, R, 1, 1) * v.c.view(k, 1, 1, 1)
+    outputs += output_bias
+    return outputs.permute(1, 3, 2, 0)  # (R, nx, n, k)
 
 
 def _base_coefficients(
@@ -229,7 +259,7 @@ def _base_coefficients(
     betas: torch.Tensor,
     samples: slice,
 ) -> torch.Tensor:
-    """Return the summed coefficients of the neurons with q < 0, tensor of shape (rows, n, 3, k).
+    """Return the summed coefficients of the neurons with q < 0, tensor of shape (3·k, rows, n).
 
     With p = Z0 + β·Z2, q = Z1, r = A0 + β·A2 and s = A1 (A0, A1, A2 the output
     weights of θ₀, u and v), the sums over neurons with q < 0 of r·p, r·q + s·p
@@ -239,37 +269,42 @@ def _base_coefficients(
     Z = torch.stack((planes.Z0[samples], planes.Z1[samples], planes.Z2[samples]))  # (3, n, m)
     Z = Z * (planes.Z1[samples] < 0).to(Z.dtype)
     A = torch.stack((center.a, u.a, v.a))  # (3, k, m)
-    M = torch.einsum("anm,bkm->abnk", Z, A)  # M[a, b] = (mask ⊙ Za)·Abᵀ, (3, 3, n, k)
-    beta = betas.view(-1, 1, 1)  # (R, 1, 1)
-    constant = M[0, 0] + beta * (M[2, 0] + M[0, 2]) + beta.square() * M[2, 2]
-    linear = M[1, 0] + M[0, 1] + beta * (M[1, 2] + M[2, 1])
-    quadratic = M[1, 1].expand_as(constant)
-    return torch.stack((constant, linear, quadratic), dim=2)  # (R, n, 3, k)
+    M = torch.einsum("anm,bkm->abkn", Z, A)  # M[a, b] = ((mask ⊙ Za)·Abᵀ)ᵀ, (3, 3, k, n)
+    beta = betas.view(1, -1, 1)  # (1, R, 1)
+    constant = M[0, 0, :, None] + beta * (M[2, 0, :, None] + M[0, 2, :, None]) + beta.square() * M[2, 2, :, None]
+    linear = M[1, 0, :, None] + M[0, 1, :, None] + beta * (M[1, 2, :, None] + M[2, 1, :, None])
+    quadratic = M[1, 1, :, None].expand_as(constant)
+    return torch.cat((constant, linear, quadratic))  # (3·k, R, n)
 
 
-def _switch_columns(p: torch.Tensor, q: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """Return the first column whose α lies strictly above the kink −p/q, clamped to [0, nx].
+def _switch_columns(
+    signed_p: torch.Tensor, abs_q: torch.Tensor, alphas: torch.Tensor, workspace: _Workspace
+) -> torch.Tensor:
+    """Return the first column whose α lies strictly above the kink t = −σp/|q|, clamped to [0, nx].
 
     Neurons with q = 0 are constant along the row: column 0 (always active)
     when p > 0, column nx (never active) otherwise.
     """
     nx = alphas.shape[0]
     spacing = _uniform_spacing(alphas)
+    flat = bool((abs_q == 0).any())
     if spacing is None:
-        kink = torch.nan_to_num(-p / q, nan=math.inf)
-        columns = torch.searchsorted(alphas, kink.contiguous(), right=True)
-    else:
-        # Uniform grid: the count of α_l <= t is floor((t − α₀)/h) + 1, and
-        # (t − α₀)/h = −(p + α₀·q)/(q·h). Rounding can move a kink that sits on a
-        # grid point by one column, where its neuron's contribution is ~0 anyway.
-        position = torch.add(p, q, alpha=float(alphas[0]))
-        position.div_(q * -spacing).add_(1.0).floor_().clamp_(0.0, float(nx))
-        columns = position.to(torch.int64)
-    flat = q == 0
-    if bool(flat.any()):
-        constant = torch.where(p > 0, 0, nx)
-        columns = torch.where(flat, constant, columns)
-    return columns
+        kink = torch.nan_to_num(-signed_p / abs_q, nan=math.inf)
+        return torch.searchsorted(alphas, kink.contiguous(), right=True)
+    # Uniform grid: the count of α_l <= t is floor((t − α₀)/h) + 1, which equals
+    # floor((σp + |q|·(α₀ − h)) / (−|q|·h)). With |q| = 0 the division gives
+    # −inf for p > 0 and +inf for p < 0, clamped to columns 0 and nx; p = q = 0
+    # gives nan and a zero contribution, so any column is right. Rounding can
+    # move a kink that sits on a grid point by one column, where its neuron's
+    # contribution is ~0 anyway.
+    position = workspace.get("position", signed_p.shape, signed_p)
+    torch.addcmul(signed_p, abs_q, torch.tensor(float(alphas[0]) - spacing, dtype=abs_q.dtype), out=position)
+    position.div_(abs_q * -spacing).floor_()
+    if flat:
+        position.nan_to_num_(nan=float(nx))
+    position.clamp_(0.0, float(nx))
+    columns = workspace.get("columns", signed_p.shape, signed_p, dtype=torch.int64)
+    return columns.copy_(position)
 
 
 def _uniform_spacing(alphas: torch.Tensor) -> float | None:

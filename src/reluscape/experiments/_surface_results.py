@@ -90,6 +90,22 @@ class LossSurface:
         alpha0, beta0 = self.center_coordinates
         return self.center + (alpha - alpha0) * self.directions[0] + (beta - beta0) * self.directions[1]
 
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Return the plane coordinates (α, β) of parameter points, array of shape (T, 2).
+
+        Each point of the array of shape (T, P) (or a tensor, or a single point
+        of shape (P,)) is mapped to the plane point nearest to it, by least
+        squares on the two directions, which need not be orthogonal. Points off
+        the plane are represented by their orthogonal projection.
+        """
+        values = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=np.float64)
+        values = np.atleast_2d(values)
+        if values.ndim != 2 or values.shape[1] != self.center.shape[0]:
+            raise ValueError(f"points must have shape (T, {self.center.shape[0]}); got {values.shape}.")
+        offsets = values - self.center  # (T, P)
+        coefficients, *_ = np.linalg.lstsq(self.directions.T, offsets.T, rcond=None)  # (2, T)
+        return coefficients.T + np.asarray(self.center_coordinates)
+
     @property
     def minimum(self) -> dict[str, float]:
         """The grid point of lowest loss: keys ``alpha``, ``beta``, ``loss``."""
