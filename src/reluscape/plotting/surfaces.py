@@ -105,7 +105,7 @@ def plot_loss_contour(
     else:
         mappable = ax.contour(surface.alphas, surface.betas, loss, levels=level_values, cmap=cmap, norm=norm)
     if colorbar:
-        ax.figure.colorbar(mappable, ax=ax, label="loss (log scale)" if log else "loss")
+        ax.figure.colorbar(mappable, ax=ax, label="loss (log scale)" if log else "loss", format="%.3g")
 
     if show_trajectory and surface.trajectory is not None:
         plot_trajectory(surface, ax=ax)
