@@ -226,7 +226,8 @@ def test_filter_normalization_neuron_norms(moons):
         neuron_norm = torch.sqrt(params.W.square().sum(1) + params.b.square())
         direction_norm = torch.sqrt(d.W.square().sum(1) + d.b.square())
         torch.testing.assert_close(direction_norm, neuron_norm, rtol=1e-13, atol=0.0)
-        assert torch.all(d.W[2] == 0) and d.b[2] == 0
+        assert torch.all(d.W[2] == 0)
+        assert d.b[2] == 0
         assert torch.all(torch.isfinite(d.W))
         output_norm = torch.sqrt(params.a.square().sum(1) + params.c.square())
         torch.testing.assert_close(torch.sqrt(d.a.square().sum(1) + d.c.square()), output_norm, rtol=1e-13, atol=0.0)
@@ -237,7 +238,8 @@ def test_filter_normalization_zero_bias_option(moons):
     surface = LossSurfaceVisualizer(model, moons).random_plane(resolution=3, bias="zero", seed=0)
     params = model.params()
     d = NetworkShape(2, 5, 1).unflatten(torch.from_numpy(surface.directions[0]))
-    assert torch.all(d.b == 0) and torch.all(d.c == 0)
+    assert torch.all(d.b == 0)
+    assert torch.all(d.c == 0)
     torch.testing.assert_close(d.W.norm(dim=1), params.W.norm(dim=1), rtol=1e-13, atol=0.0)
     torch.testing.assert_close(d.a.norm(dim=1), params.a.norm(dim=1), rtol=1e-13, atol=0.0)
 
@@ -440,7 +442,8 @@ def test_three_point_plane_places_models(moons):
     assert surface.points["A"] == (0.0, 0.0)
     assert surface.points["B"][1] == 0.0
     np.testing.assert_allclose(surface.directions @ surface.directions.T, np.eye(2), atol=1e-12)
-    assert surface.alphas[0] < 0.0 and surface.alphas[-1] > surface.points["B"][0]
+    assert surface.alphas[0] < 0.0
+    assert surface.alphas[-1] > surface.points["B"][0]
 
 
 def test_three_point_plane_errors(moons):
@@ -572,7 +575,7 @@ def test_surface_save_load_and_frame(trained, moons, tmp_path):
     assert len(frame) == 12
     row = frame.iloc[5]  # loss.ravel()[5] is row 1, column 1
     assert (row["alpha"], row["beta"], row["loss"]) == (surface.alphas[1], surface.betas[1], surface.loss[1, 1])
-    with pytest.raises(ValueError, match=r"does not contain a LossSurface; it holds 'LossCurve'"):
+    with pytest.raises(ValueError, match=r"does not contain a LossSurface; it contains 'LossCurve'"):
         LossSurface.load(LossSurfaceVisualizer(model, moons).random_line(resolution=3).save(tmp_path / "curve.npz"))
 
 

@@ -1,6 +1,6 @@
 """Batched evaluation of the loss over a grid of points on an affine plane.
 
-A grid point (α, β) stands for the parameters θ = θ₀ + α·u + β·v. Two
+A grid point (α, β) represents the parameters θ = θ₀ + α·u + β·v. Two
 methods compute the loss at every grid point, and both are exact up to
 floating-point rounding:
 
@@ -131,9 +131,8 @@ def evaluate_plane(
 class _Workspace:
     """Buffers reused from chunk to chunk.
 
-    Allocating fresh multi-megabyte tensors for every chunk costs page faults
-    that took longer than the arithmetic in the benchmark; reusing them keeps
-    each chunk's memory warm.
+    In the benchmark, page faults on fresh multi-megabyte tensors took longer
+    than the arithmetic of a chunk, so each buffer is allocated once.
     """
 
     def __init__(self) -> None:
@@ -227,7 +226,7 @@ def _piecewise_outputs(
     columns = _switch_columns(signed_p, abs_q, alphas, workspace)  # (R, n, m) int64 in [0, nx]
 
     # Coefficient planes: slots[c·k + o, row, i, l] accumulates the α^c coefficient
-    # of output o; a cumulative sum over the columns l then gives the totals.
+    # of output o. A cumulative sum over the columns l then gives the totals.
     slots = workspace.get("slots", (3 * k, R, n, nx + 1), q).zero_()
     slots[..., 0] = _base_coefficients(planes, center, u, v, betas, samples)
     r = center.a[:, None, None, :] + beta[None] * v.a[:, None, None, :]  # (k, R, 1, m)

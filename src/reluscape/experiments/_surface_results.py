@@ -34,7 +34,7 @@ def _read_npz(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 class LossSurface:
     """The loss on a grid over a plane in parameter space.
 
-    The grid point (α, β) stands for the parameters
+    The grid point (α, β) represents the parameters
     θ(α, β) = center + (α − α₀)·directions[0] + (β − β₀)·directions[1],
     where (α₀, β₀) = ``center_coordinates`` is the analysed model's position.
 
@@ -152,7 +152,7 @@ class LossSurface:
         """Read a surface written by :meth:`save`."""
         arrays, metadata = _read_npz(path)
         if metadata.get("type") != "LossSurface":
-            raise ValueError(f"{path} does not contain a LossSurface; it holds {metadata.get('type')!r}.")
+            raise ValueError(f"{path} does not contain a LossSurface; it contains {metadata.get('type')!r}.")
         return cls(
             alphas=arrays["alphas"],
             betas=arrays["betas"],
@@ -256,7 +256,7 @@ class LossCurve:
         """Read a curve written by :meth:`save`."""
         arrays, metadata = _read_npz(path)
         if metadata.get("type") != "LossCurve":
-            raise ValueError(f"{path} does not contain a LossCurve; it holds {metadata.get('type')!r}.")
+            raise ValueError(f"{path} does not contain a LossCurve; it contains {metadata.get('type')!r}.")
         endpoints = metadata["endpoint_losses"]
         return cls(
             alphas=arrays["alphas"],

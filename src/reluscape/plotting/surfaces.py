@@ -81,7 +81,7 @@ def plot_loss_contour(
         The Axes drawn on.
 
     Raises:
-        ValueError: if the surface holds a non-finite loss.
+        ValueError: if the surface contains a non-finite loss.
     """
     check_int("levels", levels, minimum=2)
     loss = _checked_values(surface.loss, "the surface's loss")
