@@ -124,7 +124,7 @@ def evaluate_plane(
             accuracy[rows] += weight * loss_fn.score(outputs, y_chunk)
 
     if with_score and loss_fn.task == "regression":
-        accuracy = _r2_from_mse(loss, y, loss_fn, outputs.shape[-1])
+        accuracy = _r2_from_mse(loss, y)
     return GridEvaluation(loss=loss, score=accuracy)
 
 
@@ -149,7 +149,7 @@ class _Workspace:
         return buffer[:size].view(shape)
 
 
-def _r2_from_mse(mse: torch.Tensor, y: torch.Tensor, loss_fn: TaskLoss, n_outputs: int) -> torch.Tensor:
+def _r2_from_mse(mse: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # R² = 1 − Σ residual² / Σ (y − ȳ)², and Σ residual² = MSE · n · k.
     targets = y.to(mse.dtype)
     targets = targets.unsqueeze(-1) if targets.ndim == 1 else targets
@@ -221,8 +221,8 @@ def _piecewise_outputs(
     n, m = q.shape
     sign = torch.where(q < 0, -1.0, 1.0).to(q.dtype)
     abs_q = q.abs()
-    signed_p = workspace.get("signed_p", (R, n, m), q)
-    torch.addcmul(sign * planes.Z0[samples], beta, sign * planes.Z2[samples], out=signed_p)  # σp
+    signed_p = workspace.get("signed_p", (R, n, m), q)  # σp
+    torch.addcmul(sign * planes.Z0[samples], beta, sign * planes.Z2[samples], out=signed_p)
     columns = _switch_columns(signed_p, abs_q, alphas, workspace)  # (R, n, m) int64 in [0, nx]
 
     # Coefficient planes: slots[c·k + o, row, i, l] accumulates the α^c coefficient
@@ -291,14 +291,16 @@ def _switch_columns(
         kink = torch.nan_to_num(-signed_p / abs_q, nan=math.inf)
         return torch.searchsorted(alphas, kink.contiguous(), right=True)
     # Uniform grid: the count of α_l <= t is floor((t − α₀)/h) + 1, which equals
-    # floor((σp + |q|·(α₀ − h)) / (−|q|·h)). With |q| = 0 the division gives
-    # −inf for p > 0 and +inf for p < 0, clamped to columns 0 and nx; p = q = 0
-    # gives nan and a zero contribution, so any column is right. Rounding can
-    # move a kink that sits on a grid point by one column, where its neuron's
+    # floor(σp / (−|q|·h) + (h − α₀)/h). With |q| = 0 this gives −inf for p > 0
+    # and +inf for p < 0, clamped to columns 0 and nx; p = q = 0 gives nan and a
+    # zero contribution, so any column is right. After clamping to [0, nx] the
+    # conversion to int64, which truncates, is the floor. Rounding can move a
+    # kink that sits on a grid point by one column, where its neuron's
     # contribution is ~0 anyway.
+    scale = 1.0 / (abs_q * -spacing)  # (n, m), inf where q = 0
+    offset = torch.tensor((spacing - float(alphas[0])) / spacing, dtype=abs_q.dtype, device=abs_q.device)
     position = workspace.get("position", signed_p.shape, signed_p)
-    torch.addcmul(signed_p, abs_q, torch.tensor(float(alphas[0]) - spacing, dtype=abs_q.dtype), out=position)
-    position.div_(abs_q * -spacing).floor_()
+    torch.addcmul(offset, signed_p, scale, out=position)
     if flat:
         position.nan_to_num_(nan=float(nx))
     position.clamp_(0.0, float(nx))
