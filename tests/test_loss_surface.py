@@ -706,3 +706,11 @@ def test_project_inverts_parameters_at(moons):
         np.testing.assert_allclose(surface.project(surface.center), [surface.center_coordinates], atol=1e-12)
     with pytest.raises(ValueError, match=r"points must have shape \(T, 21\); got \(1, 3\)"):
         surface.project(np.zeros(3))
+
+
+def test_non_finite_model_rejected(moons):
+    model = ShallowReLU(2, 4, seed=0, dtype=F64)
+    with torch.no_grad():
+        model.output.bias[0] = float("nan")
+    with pytest.raises(ValueError, match=r"model parameters must be finite; flat entry 16 is nan"):
+        LossSurfaceVisualizer(model, moons).random_plane(resolution=3)

@@ -557,7 +557,15 @@ class LossSurfaceVisualizer:
     # ----------------------------------------------------------------- helpers
 
     def _center(self) -> torch.Tensor:
-        return self.model.flat_parameters(dtype=torch.float64).cpu()
+        center = self.model.flat_parameters(dtype=torch.float64).cpu()
+        finite = torch.isfinite(center)
+        if not bool(finite.all()):
+            position = int(torch.nonzero(~finite)[0])
+            raise ValueError(
+                f"model parameters must be finite; flat entry {position} is {float(center[position])}. "
+                "The model has probably diverged; retrain it with a smaller learning rate."
+            )
+        return center
 
     def _data(self) -> tuple[torch.Tensor, torch.Tensor]:
         X = self.dataset.X_train if self.split == "train" else self.dataset.X_test
