@@ -17,10 +17,7 @@ import torch
 
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.data.dataset import Dataset
-from reluscape.experiments._directions import orthogonalize as orthogonalize_directions
 from reluscape.experiments._directions import (
-    BIAS_OPTIONS,
-    NORMALIZATIONS,
     NetworkShape,
     draw_direction,
     normalize_direction,
@@ -28,7 +25,17 @@ from reluscape.experiments._directions import (
     pca_directions,
     plane_through_points,
 )
+from reluscape.experiments._directions import orthogonalize as orthogonalize_directions
 from reluscape.experiments._grid_eval import EVALUATION_METHODS, evaluate_plane
+from reluscape.experiments._surface_checks import (
+    check_finite_grid,
+    check_normalization,
+    check_range,
+    check_resolution,
+    covering_ranges,
+    grid_value_at,
+    resolve_generator,
+)
 from reluscape.experiments._surface_results import LossCurve, LossSurface
 from reluscape.experiments._trajectory import TrajectoryRecorder
 from reluscape.losses import TaskLoss, resolve_loss
@@ -157,8 +164,8 @@ class LossSurfaceVisualizer:
             raise ValueError(f"y_parameter must differ from x_parameter; both name {first.name}.")
         center = self._center()
         x_value, y_value = float(center[first.flat_index]), float(center[second.flat_index])
-        x_range = _check_range("x_range", x_range, default=(x_value - 1.0, x_value + 1.0))
-        y_range = _check_range("y_range", y_range, default=(y_value - 1.0, y_value + 1.0))
+        x_range = check_range("x_range", x_range, default=(x_value - 1.0, x_value + 1.0))
+        y_range = check_range("y_range", y_range, default=(y_value - 1.0, y_value + 1.0))
         directions = torch.zeros(2, self.shape.n_parameters, dtype=torch.float64)
         directions[0, first.flat_index] = 1.0
         directions[1, second.flat_index] = 1.0
@@ -211,8 +218,8 @@ class LossSurfaceVisualizer:
             resolution: grid points per axis, an int or (nx, ny), each >= 2.
             compute_score: also compute accuracy or R² at every point.
         """
-        generator, seed_value = _resolve_generator(seed)
-        normalization, bias = _check_normalization(normalization, bias)
+        generator, seed_value = resolve_generator(seed)
+        normalization, bias = check_normalization(normalization, bias)
         center = self._center()
         first = normalize_direction(
             draw_direction(self.shape, generator), center, self.shape, normalization=normalization, bias=bias
@@ -226,8 +233,8 @@ class LossSurfaceVisualizer:
             directions,
             center,
             (0.0, 0.0),
-            _check_range("x_range", x_range),
-            _check_range("y_range", y_range),
+            check_range("x_range", x_range),
+            check_range("y_range", y_range),
             resolution,
             kind="random",
             axis_labels=("random direction 1", "random direction 2"),
@@ -264,7 +271,7 @@ class LossSurfaceVisualizer:
             compute_score: also compute accuracy or R² at every point.
             axis_labels: labels of the two axes.
         """
-        normalization, bias = _check_normalization(normalization, bias)
+        normalization, bias = check_normalization(normalization, bias)
         center = self._center()
         directions = []
         for name, direction in (("first", first), ("second", second)):
@@ -276,8 +283,8 @@ class LossSurfaceVisualizer:
             stacked,
             center,
             (0.0, 0.0),
-            _check_range("x_range", x_range),
-            _check_range("y_range", y_range),
+            check_range("x_range", x_range),
+            check_range("y_range", y_range),
             resolution,
             kind="directions",
             axis_labels=tuple(axis_labels),
@@ -326,8 +333,8 @@ class LossSurfaceVisualizer:
             vectors,
             self._center(),
             (0.0, 0.0),
-            _check_range("x_range", x_range),
-            _check_range("y_range", y_range),
+            check_range("x_range", x_range),
+            check_range("y_range", y_range),
             resolution,
             kind="hessian",
             axis_labels=labels,
@@ -364,7 +371,7 @@ class LossSurfaceVisualizer:
         center = self._center()
         plane = pca_directions(points, center)
         coordinates = plane.coordinates.numpy()
-        x_range, y_range = _covering_ranges(np.vstack([coordinates, [[0.0, 0.0]]]), margin)
+        x_range, y_range = covering_ranges(np.vstack([coordinates, [[0.0, 0.0]]]), margin)
         ratio = [float(value) for value in plane.explained_variance_ratio]
         labels = (f"PC 1 ({100 * ratio[0]:.1f}% of variance)", f"PC 2 ({100 * ratio[1]:.1f}% of variance)")
         settings = {"margin": margin, "n_trajectory_points": int(points.shape[0]), "explained_variance_ratio": ratio}
@@ -414,7 +421,7 @@ class LossSurfaceVisualizer:
         vectors = [self._as_flat(name, point) for name, point in zip(("first", "second", "third"), (first, second, third))]
         plane = plane_through_points(*vectors)
         coordinates = plane.coordinates.numpy()
-        x_range, y_range = _covering_ranges(coordinates, margin)
+        x_range, y_range = covering_ranges(coordinates, margin)
         points = {label: (float(row[0]), float(row[1])) for label, row in zip(labels, coordinates)}
         return self._surface(
             plane.directions,
@@ -454,7 +461,7 @@ class LossSurfaceVisualizer:
             compute_score: also compute accuracy or R² at every point.
             axis_label: label of the α axis.
         """
-        normalization, bias = _check_normalization(normalization, bias)
+        normalization, bias = check_normalization(normalization, bias)
         center = self._center()
         vector = normalize_direction(
             self._check_vector("direction", direction), center, self.shape, normalization=normalization, bias=bias
@@ -462,7 +469,7 @@ class LossSurfaceVisualizer:
         self._check_direction_norm("direction", vector)
         settings = {"normalization": normalization, "bias": bias}
         return self._curve(
-            vector, center, _check_range("alpha_range", alpha_range), resolution,
+            vector, center, check_range("alpha_range", alpha_range), resolution,
             kind="direction", compute_score=compute_score, settings=settings, axis_label=axis_label,
         )
 
@@ -482,8 +489,8 @@ class LossSurfaceVisualizer:
         the first direction of :meth:`random_plane`, so this curve equals the
         plane's row at β = 0.
         """
-        generator, seed_value = _resolve_generator(seed)
-        normalization, bias = _check_normalization(normalization, bias)
+        generator, seed_value = resolve_generator(seed)
+        normalization, bias = check_normalization(normalization, bias)
         center = self._center()
         vector = normalize_direction(
             draw_direction(self.shape, generator), center, self.shape, normalization=normalization, bias=bias
@@ -491,7 +498,7 @@ class LossSurfaceVisualizer:
         self._check_direction_norm("direction", vector)
         settings = {"normalization": normalization, "bias": bias}
         return self._curve(
-            vector, center, _check_range("alpha_range", alpha_range), resolution,
+            vector, center, check_range("alpha_range", alpha_range), resolution,
             kind="random", compute_score=compute_score, settings=settings, seed=seed_value,
             axis_label="random direction",
         )
@@ -517,7 +524,7 @@ class LossSurfaceVisualizer:
             resolution: number of points, >= 2.
             compute_score: also compute accuracy or R² at every point.
         """
-        alpha_range = _check_range("alpha_range", alpha_range)
+        alpha_range = check_range("alpha_range", alpha_range)
         if alpha_range[1] < 0.0 or alpha_range[0] > 1.0:
             raise ValueError(f"alpha_range must overlap [0, 1] to measure a barrier; got {alpha_range}.")
         center = self._center()
@@ -530,8 +537,8 @@ class LossSurfaceVisualizer:
         )
         # Endpoint losses come from the grid where 0 and 1 are grid points, so that
         # the excess there is exactly 0; otherwise they are evaluated on their own.
-        start_loss = _grid_value_at(curve.alphas, curve.loss, 0.0, default=curve.center_loss)
-        end_loss = _grid_value_at(curve.alphas, curve.loss, 1.0, default=None)
+        start_loss = grid_value_at(curve.alphas, curve.loss, 0.0, default=curve.center_loss)
+        end_loss = grid_value_at(curve.alphas, curve.loss, 1.0, default=None)
         if end_loss is None:
             end_loss = self._loss_at(end)
         inside = (curve.alphas >= 0.0) & (curve.alphas <= 1.0)
@@ -698,13 +705,13 @@ class LossSurfaceVisualizer:
         trajectory: np.ndarray | None = None,
         points: dict[str, tuple[float, float]] | None = None,
     ) -> LossSurface:
-        nx, ny = _check_resolution(resolution)
+        nx, ny = check_resolution(resolution)
         alphas = np.linspace(x_range[0], x_range[1], nx)
         betas = np.linspace(y_range[0], y_range[1], ny)
         alpha0, beta0 = center_coordinates
         # The engine's coordinates are offsets from the center.
         loss, score = self._evaluate(center, directions, alphas - alpha0, betas - beta0, compute_score)
-        _check_finite_grid(loss, alphas, betas)
+        check_finite_grid(loss, alphas, betas)
         settings = {
             **settings,
             "x_range": list(x_range),
@@ -747,7 +754,7 @@ class LossSurfaceVisualizer:
         alphas = np.linspace(alpha_range[0], alpha_range[1], n_points)
         directions = torch.stack([direction, torch.zeros_like(direction)])
         loss, score = self._evaluate(center, directions, alphas, np.zeros(1), compute_score)
-        _check_finite_grid(loss, alphas, np.zeros(1))
+        check_finite_grid(loss, alphas, np.zeros(1))
         settings = {**settings, "alpha_range": list(alpha_range), "resolution": n_points, **self._common_settings()}
         return LossCurve(
             alphas=alphas,
@@ -773,76 +780,4 @@ class LossSurfaceVisualizer:
             "dataset": self.dataset.name,
             "width": self.shape.width,
         }
-
-
-def _resolve_generator(seed: int | torch.Generator) -> tuple[torch.Generator, int | None]:
-    """Return a CPU generator for the draw and the seed to record (None for a caller's generator)."""
-    if isinstance(seed, torch.Generator):
-        if seed.device.type != "cpu":
-            raise ValueError(f"seed must be an int or a CPU torch.Generator; got a generator on {seed.device}.")
-        return seed, None
-    seed = check_int("seed", seed, minimum=0)
-    return torch.Generator().manual_seed(seed), seed
-
-
-def _check_normalization(normalization: str | None, bias: str) -> tuple[str | None, str]:
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of 'filter', 'layer' or None; got {normalization!r}.")
-    return normalization, check_choice("bias", bias, BIAS_OPTIONS)
-
-
-def _check_range(name: str, value: Any, *, default: tuple[float, float] | None = None) -> tuple[float, float]:
-    if value is None and default is not None:
-        value = default
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (min, max) of numbers; got {value!r}.")
-    low = check_float(f"{name}[0]", value[0])
-    high = check_float(f"{name}[1]", value[1])
-    if not low < high:
-        raise ValueError(f"{name} must satisfy min < max; got ({low:g}, {high:g}).")
-    return low, high
-
-
-def _check_resolution(resolution: int | tuple[int, int]) -> tuple[int, int]:
-    if isinstance(resolution, (tuple, list)):
-        if len(resolution) != 2:
-            raise ValueError(f"resolution must be an int or a pair (nx, ny); got {resolution!r}.")
-        return check_int("resolution[0]", resolution[0], minimum=2), check_int("resolution[1]", resolution[1], minimum=2)
-    value = check_int("resolution", resolution, minimum=2)
-    return value, value
-
-
-def _covering_ranges(coordinates: np.ndarray, margin: float) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Return (x_range, y_range) covering the points of shape (n, 2), widened by ``margin`` × extent."""
-    low, high = coordinates.min(axis=0), coordinates.max(axis=0)
-    extent = high - low
-    # A degenerate axis (all points level) gets the other axis's extent, or 1.
-    fallback = float(extent.max()) if float(extent.max()) > 0 else 1.0
-    extent = np.where(extent > 0, extent, fallback)
-    low, high = low - margin * extent, high + margin * extent
-    if margin == 0:
-        high = np.where(high > low, high, low + extent)
-    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
-
-
-def _grid_value_at(alphas: np.ndarray, values: np.ndarray, alpha: float, *, default: float | None) -> float | None:
-    """Return the value at the grid point equal to ``alpha`` (to rounding), else ``default``."""
-    spacing = (alphas[-1] - alphas[0]) / (len(alphas) - 1)
-    index = int(np.argmin(np.abs(alphas - alpha)))
-    if abs(alphas[index] - alpha) <= 1e-9 * spacing:
-        return float(values[index])
-    return default
-
-
-def _check_finite_grid(loss: np.ndarray, alphas: np.ndarray, betas: np.ndarray) -> None:
-    """Raise ValueError naming the first grid point whose loss is not finite."""
-    finite = np.isfinite(loss)
-    if finite.all():
-        return
-    row, column = (int(index) for index in np.argwhere(~finite)[0])
-    raise ValueError(
-        f"the loss is not finite ({loss[row, column]}) at grid point alpha={alphas[column]:.6g}, "
-        f"beta={betas[row]:.6g} (row {row}, column {column}); {int((~finite).sum())} of {loss.size} points are "
-        "affected. Shrink the ranges or use dtype=torch.float64."
-    )
 
