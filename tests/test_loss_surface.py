@@ -220,6 +220,8 @@ def test_filter_normalization_neuron_norms(moons):
         model.hidden.weight[2].zero_()
         model.hidden.bias[2] = 0.0
     surface = LossSurfaceVisualizer(model, moons).random_plane(resolution=3, bias="include", seed=7)
+    reference = LossSurfaceVisualizer(model, moons, method="direct").random_plane(resolution=3, bias="include", seed=7)
+    np.testing.assert_allclose(surface.loss, reference.loss, rtol=1e-12)
     params = model.params()
     for index in range(2):
         d = NetworkShape(2, 6, 1).unflatten(torch.from_numpy(surface.directions[index]))
@@ -714,3 +716,22 @@ def test_non_finite_model_rejected(moons):
         model.output.bias[0] = float("nan")
     with pytest.raises(ValueError, match=r"model parameters must be finite; flat entry 16 is nan"):
         LossSurfaceVisualizer(model, moons).random_plane(resolution=3)
+
+
+def test_uneven_grid_uses_sorted_search(moons):
+    from reluscape.experiments._grid_eval import evaluate_plane
+    from reluscape.models.shallow_relu import ShallowParams
+
+    model = ShallowReLU(2, 10, seed=0, dtype=F64)
+    center = model.params()
+    generator = torch.Generator().manual_seed(0)
+    u = ShallowParams(*(torch.randn(t.shape, generator=generator, dtype=F64) for t in center))
+    v = ShallowParams(*(torch.randn(t.shape, generator=generator, dtype=F64) for t in center))
+    alphas = torch.tensor([-2.0, -1.5, -0.1, 0.0, 0.3, 2.5], dtype=F64)
+    betas = torch.tensor([-1.0, 0.2, 0.7], dtype=F64)
+    loss_fn = TaskLoss("binary")
+    args = (center, u, v, alphas, betas, moons.X_train, moons.y_train, loss_fn)
+    fast = evaluate_plane(*args, with_score=True)
+    reference = evaluate_plane(*args, with_score=True, method="direct")
+    torch.testing.assert_close(fast.loss, reference.loss, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(fast.score, reference.score, rtol=0, atol=1e-12)
