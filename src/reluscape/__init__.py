@@ -2,7 +2,8 @@
 
 from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
-from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
 from reluscape.experiments.loss_surface_visualizer import LossCurve, LossSurface, LossSurfaceVisualizer, TrajectoryRecorder
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
@@ -10,12 +11,16 @@ from reluscape.models import ShallowParams, ShallowReLU
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationPatternVisualizer",
+    "ActivationRegions",
     "Callback",
+    "CriticalPointClassifier",
     "Dataset",
     "GradientAnalyzer",
     "LossCurve",
     "LossSurface",
     "LossSurfaceVisualizer",
+    "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",
     "ShallowReLUTrainer",

@@ -40,6 +40,8 @@ from reluscape.models.shallow_relu import ShallowParams, count_parameters, flatt
 
 # Elements of the (chunk, pairs, m) work tensor of the kernel products when chunk_size is None.
 _KERNEL_WORK_ELEMENTS = 1 << 23
+# Block rows of the symmetric kernel matrices; b blocks cost (b + 1) / (2 b) of a full product.
+_KERNEL_BLOCKS = 4
 
 
 class ShallowCurvature:
@@ -74,6 +76,7 @@ class ShallowCurvature:
         self.Z = self.X_tilde @ self.U.T  # (n, m)
         self.S = (self.Z > 0).to(X.dtype)  # (n, m), relu'(0) = 0
         self.hidden = self.Z * self.S  # (n, m)
+        self.SA = self.S * a.unsqueeze(-2)  # (k, n, m), s_ij a_oj
         self.outputs = self.hidden @ a.T + c  # (n, k)
         self.loss_value = loss(self.outputs, targets)
         g, Lam = loss.output_derivatives(self.outputs, targets)
@@ -122,13 +125,19 @@ class ShallowCurvature:
 
     def jvp(self, dU: torch.Tensor, da: torch.Tensor, dc: torch.Tensor) -> torch.Tensor:
         """Return J v for tangents of shapes (r, m, d+1), (r, k, m), (r, k): tensor of shape (r, n, k)."""
-        dZ = (self.X_tilde @ dU.mT) * self.S  # (r, n, m)
-        return dZ @ self.params.a.T + self.hidden @ da.mT + dc.unsqueeze(-2)
+        # Σ_j a_oj s_ij (x̃_i · dU_j) = Σ_l x̃_il (SA_o dU)_il: matrix products carry the (n, m)
+        # work and the elementwise steps stay at size (n, d+1).
+        through_u = self.SA.unsqueeze(1) @ dU.unsqueeze(0)  # (k, r, n, d+1)
+        through_u = (through_u * self.X_tilde).sum(-1).permute(1, 2, 0)  # (r, n, k)
+        return through_u + self.hidden @ da.mT + dc.unsqueeze(-2)
 
     def vjp(self, cotangent: torch.Tensor) -> torch.Tensor:
         """Return Jᵀ y for cotangents of shape (r, n, k): flat tensor of shape (r, P)."""
-        delta = (cotangent @ self.params.a) * self.S  # (r, n, m)
-        grad_U = delta.mT @ self.X_tilde  # (r, m, d+1)
+        r = cotangent.shape[0]
+        weighted_inputs = cotangent.unsqueeze(-1) * self.X_tilde.unsqueeze(1)  # (r, n, k, d+1)
+        per_output = self.S.T @ weighted_inputs.reshape(r, self.n, -1)  # (r, m, k*(d+1))
+        per_output = per_output.reshape(r, self.m, self.k, self.d + 1)
+        grad_U = (per_output * self.params.a.T.unsqueeze(-1)).sum(dim=2)  # (r, m, d+1)
         grad_a = cotangent.mT @ self.hidden  # (r, k, m)
         grad_c = cotangent.sum(dim=-2)  # (r, k)
         return self.join(grad_U, grad_a, grad_c)
@@ -184,24 +193,32 @@ class ShallowCurvature:
         p_idx = torch.tensor([pair[1][1] for pair in pairs])
 
         chunk = self.chunk_size or max(1, _KERNEL_WORK_ELEMENTS // (len(pairs) * m))
-        K = torch.zeros(len(pairs) * m, m, dtype=self.S.dtype, device=self.S.device)
+        n_pairs = len(pairs)
+        # K is symmetric in (j, j'): compute block rows of the upper triangle only and mirror them.
+        bounds = _column_blocks(m, _KERNEL_BLOCKS)
+        K = torch.zeros(n_pairs, m, m, dtype=self.S.dtype, device=self.S.device)
         for start in range(0, self.n, chunk):
             rows = slice(start, start + chunk)
             S = self.S[rows]  # (c, m)
             X_t = self.X_tilde[rows]
             weights = self.Lam[rows][:, o_idx, q_idx] * X_t[:, l_idx] * X_t[:, p_idx]  # (c, pairs)
-            weighted_S = (weights.unsqueeze(-1) * S.unsqueeze(1)).reshape(S.shape[0], -1)  # (c, pairs*m)
-            K += weighted_S.T @ S  # (pairs*m, m)
-        K = K.reshape(len(pairs), m, m)
-        # Each K is symmetric in exact arithmetic; averaging with the transpose makes the
-        # assembled Hessian exactly symmetric in floating point too.
-        K = 0.5 * (K + K.mT)
+            for low, high in bounds:
+                weighted_S = weights.unsqueeze(-1) * S[:, low:high].unsqueeze(1)  # (c, pairs, b)
+                product = weighted_S.reshape(S.shape[0], -1).T @ S[:, low:]  # (pairs*b, m - low)
+                K[:, low:high, low:] += product.reshape(n_pairs, high - low, m - low)
+        for low, high in bounds:
+            diagonal = K[:, low:high, low:high]
+            # Averaging with the transpose makes the assembled Hessian bitwise symmetric.
+            K[:, low:high, low:high] = 0.5 * (diagonal + diagonal.mT)
+            K[:, high:, low:high] = K[:, low:high, high:].mT
         return K, index
 
     def dense(self, *, gauss_newton: bool = True, residual: bool = True) -> torch.Tensor:
         """Build G, R or H = G + R as a dense tensor of shape (P, P), exactly symmetric."""
         P, d1, k = self.n_params, self.d + 1, self.k
-        H = torch.zeros(P, P, dtype=self.S.dtype, device=self.S.device)
+        # The Gauss-Newton assembly writes every entry, so only R alone needs a zero start.
+        allocate = torch.empty if gauss_newton else torch.zeros
+        H = allocate(P, P, dtype=self.S.dtype, device=self.S.device)
         a, U = self.params.a, self.U
 
         if gauss_newton:
@@ -218,22 +235,29 @@ class ShallowCurvature:
                     if p != l:
                         H[self._u_index(p), self._u_index(l)] = block.T
 
-            # u-a blocks: G[u_jl, a_qj'] = Σ_o a_oj Σ_l' K[o,q,l,l'][j,j'] u_j'l'.
-            for l in range(d1):
-                for q in range(k):
-                    block = sum(
-                        a[o].unsqueeze(1) * (kernel(o, q, l, p) * U[:, p].unsqueeze(0)) for o in range(k) for p in range(d1)
-                    )
-                    H[self._u_index(l), self._a_index(q)] = block
-                    H[self._a_index(q), self._u_index(l)] = block.T
-
-            # a-a blocks: G[a_oj, a_qj'] = Σ_{l,l'} u_jl K[o,q,l,l'][j,j'] u_j'l'.
+            # With T[o,q,l] = Σ_l' K[o,q,l,l'] ∘ (1 u_{:,l'}ᵀ), entries Σ_l' K[o,q,l,l'][j,j'] u_j'l':
+            #   u-a blocks: G[u_jl, a_qj'] = Σ_o a_oj T[o,q,l][j,j'],
+            #   a-a blocks: G[a_oj, a_qj'] = Σ_l u_jl T[o,q,l][j,j'].
+            u_a: dict[tuple[int, int], torch.Tensor] = {}
+            a_a: dict[tuple[int, int], torch.Tensor] = {}
             for o in range(k):
-                for q in range(o, k):
-                    block = _symmetric_sum(lambda l, p: torch.outer(U[:, l], U[:, p]) * kernel(o, q, l, p), d1, o == q)
-                    H[self._a_index(o), self._a_index(q)] = block
-                    if q != o:
-                        H[self._a_index(q), self._a_index(o)] = block.T
+                for q in range(k):
+                    for l in range(d1):
+                        T = kernel(o, q, l, 0) * U[:, 0]  # (m, m), column j' scaled by u_j'0
+                        for p in range(1, d1):
+                            T.addcmul_(kernel(o, q, l, p), U[:, p])
+                        _accumulate(u_a, (l, q), a[o].unsqueeze(1) * T)
+                        if o <= q:
+                            _accumulate(a_a, (o, q), U[:, l].unsqueeze(1) * T)
+            for (l, q), block in u_a.items():
+                H[self._u_index(l), self._a_index(q)] = block
+                H[self._a_index(q), self._u_index(l)] = block.T
+            for (o, q), block in a_a.items():
+                if o == q:
+                    block = 0.5 * (block + block.T)  # bitwise symmetric, like the other diagonal blocks
+                H[self._a_index(o), self._a_index(q)] = block
+                if o != q:
+                    H[self._a_index(q), self._a_index(o)] = block.T
 
             # Blocks with c: its Jacobian column is e_o for every sample.
             Lam = self.Lam  # (n, k, k)
@@ -275,3 +299,16 @@ def _symmetric_sum(term, size: int, diagonal_block: bool) -> torch.Tensor:
                 value = value + value.T
             total = value if total is None else total + value
     return total
+
+
+def _accumulate(blocks: dict[tuple[int, int], torch.Tensor], key: tuple[int, int], value: torch.Tensor) -> None:
+    if key in blocks:
+        blocks[key] += value
+    else:
+        blocks[key] = value
+
+
+def _column_blocks(size: int, count: int) -> list[tuple[int, int]]:
+    """Split range(size) into at most ``count`` contiguous (low, high) blocks of near-equal length."""
+    step = max(1, -(-size // count))
+    return [(low, min(low + step, size)) for low in range(0, size, step)]

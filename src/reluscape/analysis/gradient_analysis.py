@@ -5,8 +5,8 @@ f(x) = a · relu(W x + b) + c (see ``_hessian_closed_form``), in float64 by
 default. torch autograd is the independent reference in the tests.
 
 ReLU convention: relu'(0) = 0, as in torch. Where a training input lies
-exactly on a neuron's hyperplane (a kink) the loss is not twice
-differentiable; the Hessian returned there is the one-sided value that this
+exactly on a neuron's hyperplane (a kink), the loss is not twice
+differentiable. The Hessian returned there is the one-sided value that this
 convention selects. :class:`~reluscape.experiments.CriticalPointClassifier`
 detects and reports such points.
 """
@@ -111,6 +111,34 @@ class GradientAnalyzer:
                 f"the loss at the model's parameters must be finite; got {loss_value}. "
                 "The model has probably diverged; retrain it with a smaller learning rate."
             )
+
+    def at_parameters(self, theta: torch.Tensor) -> GradientAnalyzer:
+        """Return an analyzer of the same data and loss at another flat parameter vector θ of shape (P,).
+
+        Cheaper than building a model and a new analyzer, for iterative searches.
+
+        Raises:
+            ValueError: if θ has the wrong shape or the loss at θ is not finite.
+        """
+        if not isinstance(theta, torch.Tensor) or theta.shape != (self.n_parameters,):
+            shape = tuple(theta.shape) if isinstance(theta, torch.Tensor) else type(theta).__name__
+            raise ValueError(f"theta must be a tensor of shape ({self.n_parameters},); got {shape}.")
+        clone = object.__new__(GradientAnalyzer)
+        clone.__dict__.update(self.__dict__)
+        clone.params = unflatten_params(theta.to(device=self.device, dtype=self.dtype), *self.architecture)
+        clone._curvature = ShallowCurvature(clone.params, self.X, self.y, self.loss_fn, self.chunk_size)
+        loss_value = float(clone._curvature.loss_value)
+        if not math.isfinite(loss_value):
+            raise ValueError(f"the loss at theta must be finite; got {loss_value}.")
+        return clone
+
+    def preactivations(self) -> torch.Tensor:
+        """Return the hidden pre-activations z_ij = w_j · x_i + b_j on the training inputs, shape (n, m)."""
+        return self._curvature.Z
+
+    def activation_pattern(self) -> torch.Tensor:
+        """Return which neurons are active on each training input (z_ij > 0), boolean tensor of shape (n, m)."""
+        return self._curvature.Z > 0
 
     # ------------------------------------------------------------ first order
 
@@ -221,14 +249,24 @@ class GradientAnalyzer:
     def linear_operator(self, *, part: str = "full") -> LinearOperator:
         """Return H (or G, or R) as a float64 ``scipy.sparse.linalg.LinearOperator`` of shape (P, P)."""
         check_choice("part", part, _PARTS)
+        matvec = {
+            "full": self._curvature.hessian_matvec,
+            "gauss_newton": self._curvature.gauss_newton_matvec,
+            "residual": self._curvature.residual_matvec,
+        }[part]
 
+        # Straight to the closed form, without hvp()'s checks: ARPACK calls this
+        # dozens of times, and for small networks the checks would dominate.
         def matmat(block: np.ndarray) -> np.ndarray:
-            vectors = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float64))
-            return self.hvp(vectors, part=part).to("cpu", torch.float64).numpy()
+            vectors = torch.from_numpy(np.ascontiguousarray(block.T, dtype=np.float64))  # (r, P)
+            vectors = vectors.to(device=self.device, dtype=self.dtype)
+            return matvec(vectors).to("cpu", torch.float64).numpy().T
+
+        def single(vector: np.ndarray) -> np.ndarray:
+            return matmat(vector.reshape(-1, 1)).ravel()
 
         P = self.n_parameters
-        return LinearOperator((P, P), matvec=lambda x: matmat(x.reshape(P, 1)).ravel(), matmat=matmat,
-                              rmatvec=lambda x: matmat(x.reshape(P, 1)).ravel(), dtype=np.float64)
+        return LinearOperator((P, P), matvec=single, matmat=matmat, rmatvec=single, dtype=np.float64)
 
     # ------------------------------------------------------------- spectrum
 
@@ -257,7 +295,7 @@ class GradientAnalyzer:
             k: number of eigenvalues, or None for all P.
             which: ``"both"``, ``"largest"`` or ``"smallest"``.
             return_eigenvectors: also return the eigenvectors, tensor of shape (P, r).
-            tol: relative accuracy for Lanczos; 0 asks for machine precision.
+            tol: relative accuracy for Lanczos, or 0 for machine precision.
             method: ``"auto"``, ``"dense"`` or ``"lanczos"``.
             seed: seed of the Lanczos start vector.
             max_iter: ARPACK's limit on restarts; None takes scipy's default, 10·P.

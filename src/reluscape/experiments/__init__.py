@@ -1,5 +1,16 @@
 """Training and the analyses built on it."""
 
+from reluscape.experiments.activation_pattern_visualizer import (
+    ActivationPatternVisualizer,
+    ActivationRegions,
+    RegionCountHistory,
+    RegionCountMonitor,
+)
+from reluscape.experiments.critical_point_classifier import (
+    CriticalPointClassifier,
+    CriticalPointReport,
+    CriticalPointSearch,
+)
 from reluscape.experiments.shallow_trainer import (
     DEFAULT_LEARNING_RATES,
     OPTIMIZERS,
@@ -17,12 +28,19 @@ from reluscape.experiments.loss_surface_visualizer import (
 from reluscape.experiments.training_history import TrainingHistory
 
 __all__ = [
+    "ActivationPatternVisualizer",
+    "ActivationRegions",
     "DEFAULT_LEARNING_RATES",
     "OPTIMIZERS",
+    "RegionCountHistory",
+    "RegionCountMonitor",
     "Callback",
     "LossCurve",
     "LossSurface",
     "LossSurfaceVisualizer",
+    "CriticalPointClassifier",
+    "CriticalPointReport",
+    "CriticalPointSearch",
     "ShallowReLUTrainer",
     "TrainerState",
     "TrainingHistory",
