@@ -11,6 +11,7 @@ from reluscape.plotting.curvature import (
     plot_spectral_density,
 )
 from reluscape.plotting.regions import color_regions, plot_activation_regions, plot_region_count
+from reluscape.plotting.surfaces import plot_loss_contour, plot_loss_line, plot_loss_surface_3d, plot_trajectory
 from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_loss_curve
 
 __all__ = [
@@ -22,7 +23,11 @@ __all__ = [
     "plot_eigenvector_neurons",
     "plot_gradient_norms",
     "plot_hessian_spectrum",
+    "plot_loss_contour",
     "plot_loss_curve",
+    "plot_loss_line",
+    "plot_loss_surface_3d",
     "plot_region_count",
     "plot_spectral_density",
+    "plot_trajectory",
 ]
