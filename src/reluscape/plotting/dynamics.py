@@ -51,12 +51,15 @@ def _check_metrics(metrics: Sequence[str], available: Sequence[str]) -> list[str
     return list(metrics)
 
 
-def _plot_long(ax: Axes, frame: pd.DataFrame, metrics: Sequence[str], *, x: str, log: bool, label_prefix: str = "") -> None:
+def _plot_long(
+    ax: Axes, frame: pd.DataFrame, metrics: Sequence[str], *, x: str, log: bool, label: str | None = None
+) -> None:
+    """Draw each metric's finite values against ``x``, labelled ``label`` or by the metric name."""
     values = []
     for metric in metrics:
         rows = frame[frame["metric"] == metric].sort_values("step")
         finite = rows[np.isfinite(rows["value"])]
-        ax.plot(finite[x], finite["value"], label=f"{label_prefix}{metric}")
+        ax.plot(finite[x], finite["value"], label=metric if label is None else label)
         values.append(finite["value"].to_numpy())
     _set_log_scale(ax, np.concatenate(values) if values else np.zeros(0), log)
 
@@ -124,7 +127,7 @@ def plot_optimizer_comparison(
     rows = frame[frame["metric"] == metric]
     for label, run in rows.groupby("optimizer", sort=False):
         suffix = " (diverged)" if label in diverged else ""
-        _plot_long(ax, run, [metric], x="epoch", log=False, label_prefix=f"{label}{suffix}: ")
+        _plot_long(ax, run, [metric], x="epoch", log=False, label=f"{label}{suffix}")
     _set_log_scale(ax, rows["value"].to_numpy(dtype=float), log)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
