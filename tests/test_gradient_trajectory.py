@@ -308,6 +308,26 @@ def test_sharpness_plot_with_threshold(moons64):
         plot_sharpness(without.result)
 
 
+def test_lanczos_failure_warns_and_skips(moons64, monkeypatch):
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    from reluscape.analysis.gradient_analysis import GradientAnalyzer as Analyzer
+
+    def fail(self, *args, **kwargs):
+        try:
+            raise ArpackNoConvergence("no convergence", [], [])
+        except ArpackNoConvergence as error:
+            raise ValueError("Lanczos (ARPACK eigsh) found only 0 of k = 1 eigenvalues") from error
+
+    monkeypatch.setattr(Analyzer, "eigenvalues", fail)
+    analyzer = GradientTrajectoryAnalyzer(sharpness_every=1)
+    trainer = ShallowReLUTrainer(ShallowReLU(2, 4, seed=0), moons64, epochs=1, callbacks=[analyzer])
+    with pytest.warns(RuntimeWarning, match=r"no sharpness recorded at epoch \d: Lanczos"):
+        trainer.fit()
+    assert analyzer.result.sharpness_records == []
+    assert len(analyzer.result.epoch_records) == 2
+
+
 # Optimizer comparison -------------------------------------------------------
 
 
@@ -374,6 +394,16 @@ def test_comparison_records_divergence(moons64):
     ax = plot_optimizer_comparison(frame, "loss")
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["sgd (diverged)", "adam"]
+
+
+def test_comparison_on_regression_has_no_margin():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2))
+    data = SyntheticDatasetBuilder(seed=0).from_arrays(X, X @ np.array([1.0, -1.0]), task="regression")
+    frame = compare_optimizers(ShallowReLU(2, 4, seed=0), data, ("sgd", "adam"), epochs=2)
+    metrics = set(frame["metric"])
+    assert "margin" not in metrics
+    assert {"train_r2", "test_r2", "norm", "grad_norm"} <= metrics
 
 
 def test_comparison_rejects_bad_input(moons64):

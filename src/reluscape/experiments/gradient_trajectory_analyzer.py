@@ -340,9 +340,8 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
         except ValueError as error:
             if not isinstance(error.__cause__, ArpackNoConvergence):
                 raise
-            warnings.warn(
-                f"no sharpness recorded at epoch {state.epoch}: {error}", RuntimeWarning, stacklevel=2
-            )
+            # stacklevel 4 points at the caller of ShallowReLUTrainer.fit().
+            warnings.warn(f"no sharpness recorded at epoch {state.epoch}: {error}", RuntimeWarning, stacklevel=4)
             return
         record = {"epoch": state.epoch, "step": state.step, "sharpness": spectrum.max}
         if self._result.stability_threshold is not None:
