@@ -139,8 +139,9 @@ def plot_optimizer_comparison(
 def plot_sharpness(trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Plot the sharpness (top Hessian eigenvalue) against epoch with its stability line.
 
-    The dashed line is 2/η for full-batch gradient descent (or its momentum
-    variant); full-batch training typically pushes the sharpness up to it.
+    The dashed line is 2/η for full-batch gradient descent, or its momentum
+    form (see :func:`reluscape.experiments.gradient_trajectory_analyzer.stability_threshold`).
+    Full-batch training typically pushes the sharpness up to it.
 
     Args:
         trajectory: an analyzer's result, or a comparison frame (one line
@@ -165,7 +166,9 @@ def plot_sharpness(trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | Non
         line = ax.plot(run["epoch"], run["value"], marker="o", markersize=3, label=f"{label}: sharpness")[0]
         thresholds = frame[(frame["optimizer"] == label) & (frame["metric"] == "stability_threshold")]["value"]
         if len(thresholds):
-            ax.axhline(float(thresholds.iloc[0]), color=line.get_color(), linestyle="--", label=f"{label}: 2/η line")
+            # Momentum runs have the line (2 + 2β)/η or its Nesterov form, so only plain SGD is called 2/η.
+            name = "2/η line" if label == "sgd" else "stability threshold"
+            ax.axhline(float(thresholds.iloc[0]), color=line.get_color(), linestyle="--", label=f"{label}: {name}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("top Hessian eigenvalue")
     ax.set_title("Sharpness")
