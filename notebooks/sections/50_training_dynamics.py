@@ -2,7 +2,7 @@
 # ## Training dynamics and implicit regularization
 #
 # `GradientTrajectoryAnalyzer` and `WeightNormMonitor` are trainer callbacks. They recompute what they
-# record from detached copies of the parameters, so a run with them attached is bit-identical to one
+# record from detached views or copies of the parameters, so a run with them attached is bit-identical to one
 # without. `compare_optimizers` trains copies of one network with several optimizers from the same
 # weights and the same mini-batch order, and returns one long DataFrame
 # (optimizer, epoch, step, metric, value).

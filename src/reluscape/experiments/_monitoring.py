@@ -1,7 +1,7 @@
 """Shared machinery of the training monitors.
 
-A monitor reads the live model only through detached copies of its
-parameters. It recomputes what it needs with the functional form and
+A monitor reads the live model only through detached views or copies of
+its parameters. It recomputes what it needs with the functional form and
 ``torch.autograd.grad`` on fresh leaf tensors. So it never touches the
 model's ``.grad``, its autograd graph, the optimizer or any random generator. That is what lets a run with
 monitors attached reproduce a run without them bit for bit.

@@ -156,7 +156,7 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
     """Trainer callback that records the loss and gradient norms of a run.
 
     Attach it through ``ShallowReLUTrainer(..., callbacks=[analyzer])``. The
-    analyzer recomputes everything from detached copies of the parameters,
+    analyzer recomputes everything from detached views or copies of the parameters,
     so the training run is bit-identical with and without it.
 
     Cost, per record: one full-batch forward and backward pass on the
