@@ -1,0 +1,107 @@
+"""The results file of a resumable width sweep (CSV or Parquet).
+
+Each row of the file is one finished (width, seed) run plus one
+``setting_<name>`` column per setting that decides its result. A rerun reads
+the file, checks that every setting matches, and skips the runs it finds.
+Training curves go to a sibling file ``<stem>.curves<suffix>``.
+
+The files are rewritten whole through a temporary file and ``os.replace``
+after every finished group, so an interruption leaves either the old or the
+new complete file, never a half-written row.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["SETTING_PREFIX", "SUFFIXES", "SweepStore"]
+
+SUFFIXES = (".csv", ".parquet")
+SETTING_PREFIX = "setting_"
+
+
+class SweepStore:
+    """Read, check and extend the results file of one sweep configuration.
+
+    Args:
+        path: file ending in ``.csv`` or ``.parquet``.
+        settings: the sweep's settings as strings, keyed by setting name.
+
+    Raises:
+        ValueError: if the suffix is not ``.csv`` or ``.parquet``.
+    """
+
+    def __init__(self, path: str | Path, settings: dict[str, str]) -> None:
+        path = Path(path)
+        if path.suffix.lower() not in SUFFIXES:
+            raise ValueError(f"results_path must end in .csv or .parquet; got {str(path)!r}.")
+        self.path = path
+        self.curves_path = path.with_name(f"{path.stem}.curves{path.suffix}")
+        self.settings = dict(settings)
+        self.rows = pd.DataFrame()
+        self.curves = pd.DataFrame()
+
+    def _read(self, path: Path) -> pd.DataFrame:
+        if path.suffix.lower() == ".csv":
+            # round_trip parsing returns exactly the floats that were written.
+            return pd.read_csv(path, float_precision="round_trip", keep_default_na=True)
+        return pd.read_parquet(path)
+
+    def _write(self, frame: pd.DataFrame, path: Path) -> None:
+        temporary = path.with_name(f".{path.name}.tmp")
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+
+    def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Read the finished runs, after checking that they were made with these settings.
+
+        Returns:
+            The rows without their setting columns, and the curves. Both are
+            empty when the file does not exist yet.
+
+        Raises:
+            ValueError: if the file lacks the setting columns or a setting differs.
+        """
+        if not self.path.exists():
+            return pd.DataFrame(), pd.DataFrame()
+        rows = self._read(self.path)
+        if rows.empty:
+            return pd.DataFrame(), pd.DataFrame()
+        for name, expected in self.settings.items():
+            column = SETTING_PREFIX + name
+            if column not in rows.columns:
+                raise ValueError(
+                    f"results_path {str(self.path)!r} has no column {column!r}, so it was not written by this "
+                    "version of OverparamExperiment. Use another results_path or delete the file."
+                )
+            found = sorted({str(value) for value in rows[column].tolist()})
+            if found != [expected]:
+                shown = found[0] if len(found) == 1 else found
+                raise ValueError(
+                    f"results_path {str(self.path)!r} holds runs made with a different setting: {name} is "
+                    f"{shown} in the file and {expected} in this experiment. Use another results_path or "
+                    "delete the file to start over."
+                )
+        curves = self._read(self.curves_path) if self.curves_path.exists() else pd.DataFrame()
+        setting_columns = [column for column in rows.columns if column.startswith(SETTING_PREFIX)]
+        self.rows = rows
+        self.curves = curves
+        return rows.drop(columns=setting_columns), curves
+
+    def append(self, rows: pd.DataFrame, curves: pd.DataFrame) -> None:
+        """Add finished runs and their curves, then rewrite both files."""
+        rows = rows.copy()
+        for name, value in self.settings.items():
+            rows[SETTING_PREFIX + name] = value
+        self.curves = pd.concat([self.curves, curves], ignore_index=True) if len(self.curves) else curves.copy()
+        self.rows = pd.concat([self.rows, rows], ignore_index=True) if len(self.rows) else rows
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Curves first: the rows mark a run as finished, so they are written last.
+        self._write(self.curves, self.curves_path)
+        self._write(self.rows, self.path)
