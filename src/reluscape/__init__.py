@@ -2,6 +2,7 @@
 
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments.overparam_experiment import OverparamExperiment
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Callback",
     "Dataset",
+    "OverparamExperiment",
     "ShallowParams",
     "ShallowReLU",
     "ShallowReLUTrainer",

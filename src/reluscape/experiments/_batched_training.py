@@ -133,7 +133,7 @@ def gradient_norms(params: ShallowParams, X: torch.Tensor, y: torch.Tensor, loss
 class _GroupRecorder:
     """Per-epoch curves and stopping state of S models trained together."""
 
-    def __init__(self, epochs: int, seeds: Sequence[int], dtype: torch.dtype) -> None:
+    def __init__(self, epochs: int, seeds: Sequence[int]) -> None:
         self.seeds = list(seeds)
         self.records = torch.full((epochs + 1, len(seeds), len(CURVE_COLUMNS)), math.nan, dtype=torch.float64)
         self.n_records = [0] * len(seeds)
@@ -156,7 +156,8 @@ class _GroupRecorder:
 
     def stop_non_finite(self, losses: torch.Tensor, params: ShallowParams, describe: Callable[[float], str]) -> None:
         """Stop every active model whose entry of ``losses`` (shape (S,)) is not finite."""
-        finite = torch.isfinite(losses.detach()).cpu()
+        losses = losses.detach().cpu()
+        finite = torch.isfinite(losses)
         for index in torch.nonzero(self.active & ~finite).flatten().tolist():
             self.stop(index, params, describe(float(losses[index])))
 
@@ -209,7 +210,7 @@ def train_batched(dataset: Dataset, width: int, seeds: Sequence[int], settings: 
     optimizer = make_optimizer(
         settings.optimizer, leaves, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
     )
-    recorder = _GroupRecorder(settings.epochs, seeds, settings.dtype)
+    recorder = _GroupRecorder(settings.epochs, seeds)
     full_batch = settings.batch_size is None or settings.batch_size >= data.n_train
     if full_batch:
         _full_batch_loop(params, leaves, optimizer, data, loss_fn, recorder, settings.epochs)

@@ -45,10 +45,14 @@ class SweepStore:
         self.curves = pd.DataFrame()
 
     def _read(self, path: Path) -> pd.DataFrame:
-        if path.suffix.lower() == ".csv":
-            # round_trip parsing returns exactly the floats that were written.
-            return pd.read_csv(path, float_precision="round_trip", keep_default_na=True)
-        return pd.read_parquet(path)
+        if path.suffix.lower() != ".csv":
+            return pd.read_parquet(path)
+        # Setting values are compared as the strings that were written, so they
+        # are read as strings, and only empty fields (NaN) count as missing:
+        # the setting value "None" must stay the string "None".
+        header = pd.read_csv(path, nrows=0).columns
+        setting_types = {column: str for column in header if column.startswith(SETTING_PREFIX)}
+        return pd.read_csv(path, dtype=setting_types, keep_default_na=False, na_values=[""])
 
     def _write(self, frame: pd.DataFrame, path: Path) -> None:
         temporary = path.with_name(f".{path.name}.tmp")
@@ -82,10 +86,10 @@ class SweepStore:
                 )
             found = sorted({str(value) for value in rows[column].tolist()})
             if found != [expected]:
-                shown = found[0] if len(found) == 1 else found
+                file_value = found[0] if len(found) == 1 else found
                 raise ValueError(
-                    f"results_path {str(self.path)!r} holds runs made with a different setting: {name} is "
-                    f"{shown} in the file and {expected} in this experiment. Use another results_path or "
+                    f"results_path {str(self.path)!r} contains runs made with a different setting: {name} is "
+                    f"{file_value} in the file and {expected} in this experiment. Use another results_path or "
                     "delete the file to start over."
                 )
         curves = self._read(self.curves_path) if self.curves_path.exists() else pd.DataFrame()

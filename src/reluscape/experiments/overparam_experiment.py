@@ -134,8 +134,8 @@ class OverparamResult:
     def load(cls, directory: str | Path) -> OverparamResult:
         """Read a result written by :meth:`save`."""
         directory = Path(directory)
-        frame = pd.read_csv(directory / "sweep.csv", float_precision="round_trip")
-        curves = pd.read_csv(directory / "curves.csv", float_precision="round_trip")
+        frame = pd.read_csv(directory / "sweep.csv")
+        curves = pd.read_csv(directory / "curves.csv")
         settings = json.loads((directory / "settings.json").read_text())
         return cls(_normalize_rows(frame), curves, settings)
 
