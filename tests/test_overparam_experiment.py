@@ -13,6 +13,7 @@ import torch
 
 from reluscape import OverparamExperiment, ShallowReLU, ShallowReLUTrainer, SyntheticDatasetBuilder
 from reluscape.experiments import overparam_experiment as overparam_module
+from reluscape.experiments._batched_training import plan_groups
 from reluscape.experiments._sweep_metrics import OPTIONAL_METRICS
 from reluscape.experiments.overparam_experiment import OverparamResult, summarize_sweep
 from reluscape.losses import TaskLoss
@@ -195,42 +196,68 @@ def test_dask_local_cluster_equals_local(moons):
     assert_frames_close(remote, local)
 
 
+def test_plan_groups_pads_neighbouring_widths():
+    runs = [(width, seed) for width in (2, 4, 8, 16, 32, 64, 128, 256) for seed in range(4)]
+    groups = plan_groups(runs, 750)
+    widths = [sorted({width for width, _ in group}) for group in groups]
+    assert sorted(widths) == [[2, 4, 8], [16, 32], [64], [128], [256]]
+    assert widths[0] == [256]
+    assert sorted(run for group in groups for run in group) == sorted(runs)
+
+
+def test_plan_groups_splits_for_workers():
+    groups = plan_groups([(64, seed) for seed in range(4)], 750, n_workers=3)
+    assert len(groups) == 3
+    assert sorted(len(group) for group in groups) == [1, 1, 2]
+
+
+def test_padded_group_equals_sequential(moons):
+    settings = dict(widths=(1, 3, 9), seeds=(0, 1), optimizer="adam", lr=0.05, weight_decay=0.01)
+    assert len(plan_groups([(w, s) for w in (1, 3, 9) for s in (0, 1)], moons.n_train)) == 1
+    assert_frames_close(sweep(moons, **settings).run(), sweep(moons, batched=False, **settings).run())
+
+
 # --- resuming ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_resumed_sweep_equals_uninterrupted(moons, tmp_path, monkeypatch, suffix):
+    # Width 400 is too far from 2 and 3 to share their padded group, so the
+    # sweep runs two groups, the larger one first.
     path = tmp_path / f"sweep{suffix}"
-    uninterrupted = sweep(moons, widths=(2, 4, 8)).run()
+    reference = sweep(moons, widths=(2, 3, 400))
+    uninterrupted = reference.run()
 
     real_run_group = overparam_module._run_group
+    calls = []
 
     def interrupted(task):
-        if task.width == 2:
+        calls.append(task.runs)
+        if len(calls) == 2:
             raise KeyboardInterrupt
         return real_run_group(task)
 
     monkeypatch.setattr(overparam_module, "_run_group", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        sweep(moons, widths=(2, 4, 8), results_path=path).run()
+        sweep(moons, widths=(2, 3, 400), results_path=path).run()
     saved = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    assert sorted(saved["width"].unique().tolist()) == [4, 8]
+    assert saved["width"].tolist() == [400, 400]
 
     trained = []
 
     def counting(task):
-        trained.append(task.width)
+        trained.append(task.runs)
         return real_run_group(task)
 
     monkeypatch.setattr(overparam_module, "_run_group", counting)
-    experiment = sweep(moons, widths=(2, 4, 8), results_path=path)
+    experiment = sweep(moons, widths=(2, 3, 400), results_path=path)
     resumed = experiment.run()
-    assert trained == [2]
+    assert trained == [((2, 0), (2, 1), (3, 0), (3, 1))]
     pd.testing.assert_frame_equal(without_time(resumed), without_time(uninterrupted))
-    assert len(experiment.result.curves) == 6 * 13
+    pd.testing.assert_frame_equal(experiment.result.curves, reference.result.curves)
 
     trained.clear()
-    again = sweep(moons, widths=(2, 4, 8), results_path=path).run()
+    again = sweep(moons, widths=(2, 3, 400), results_path=path).run()
     assert trained == []
     pd.testing.assert_frame_equal(again, resumed)
 

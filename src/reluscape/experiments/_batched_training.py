@@ -1,14 +1,15 @@
-"""Training engine of the width sweep: many networks of one width at once.
+"""Training engine of the width sweep: many networks trained as one computation.
 
-All seeds of one width are stacked along a leading batch dimension of the
-parameter tuple and trained as one computation through the functional
-``forward``. The per-model losses are summed before the backward pass, so
-each model's gradient is exactly its own (the models share no parameters),
-and every optimizer ShallowReLUTrainer offers by name updates each entry of
-a parameter tensor independently, so one ``torch.optim`` optimizer over the
-stacked tensors performs each model's own update. The result equals
-ShallowReLUTrainer runs one at a time up to floating-point rounding, because
-batched and single matrix products may sum in a different order.
+A group of networks (all seeds of one width, and neighbouring small widths
+zero-padded to the group's largest width) is stacked along a leading batch
+dimension and trained together. Each model's loss depends on its own
+parameters only, so backpropagating the sum of the losses gives each model
+exactly its own gradient. Every optimizer that ShallowReLUTrainer offers by
+name updates each entry of a parameter tensor independently, so one
+``torch.optim`` optimizer over the stacked tensors performs each model's
+own update. The result equals ShallowReLUTrainer runs one at a time up to
+floating-point rounding, because batched and single matrix products may sum
+in a different order.
 
 Custom optimizer factories can do anything with the parameters, so those
 runs go through ShallowReLUTrainer one model at a time.
@@ -30,7 +31,7 @@ from reluscape.experiments.shallow_trainer import DEFAULT_LEARNING_RATES, Shallo
 from reluscape.losses import TaskLoss
 from reluscape.models.shallow_relu import ShallowParams, ShallowReLU, forward
 
-__all__ = ["RunOutcome", "TrainingSettings", "gradient_norms", "train_batched", "train_sequential"]
+__all__ = ["RunOutcome", "TrainingSettings", "gradient_norms", "plan_groups", "train_batched", "train_sequential"]
 
 # Columns of a training curve, in this order.
 CURVE_COLUMNS = ("train_loss", "test_loss", "train_score", "test_score")
@@ -130,176 +131,284 @@ def gradient_norms(params: ShallowParams, X: torch.Tensor, y: torch.Tensor, loss
     return torch.stack(squares).sum(dim=0).sqrt()
 
 
+# Padding a network to its group's width costs the padded entries of the
+# (n, width) activations in every step, while each extra group costs a fixed
+# per-step overhead. An estimate of the break-even point, in padded entries per
+# step: about torch's grain size for parallel elementwise work on a CPU, and
+# much more on a GPU, where launch overhead dominates small networks.
+_PADDING_BUDGET = {"cpu": 2**16, "cuda": 2**22}
+
+
+def plan_groups(
+    runs: Sequence[tuple[int, int]], n_train: int, *, device: str = "cpu", n_workers: int = 1
+) -> list[list[tuple[int, int]]]:
+    """Split (width, seed) runs into groups that train as one batched computation each.
+
+    Runs of one width always share a group. Neighbouring widths join a group
+    while zero-padding them to its largest width wastes at most the padding
+    budget; then the largest groups are halved until there are ``n_workers``.
+    """
+    budget = _PADDING_BUDGET["cuda" if device.startswith("cuda") else "cpu"]
+    by_width: dict[int, list[tuple[int, int]]] = {}
+    for width, seed in runs:
+        by_width.setdefault(width, []).append((width, seed))
+    groups: list[list[tuple[int, int]]] = []
+    for width in sorted(by_width):
+        if groups:
+            merged = groups[-1] + by_width[width]
+            padding = n_train * (len(merged) * width - sum(run[0] for run in merged))
+            if padding <= budget:
+                groups[-1] = merged
+                continue
+        groups.append(list(by_width[width]))
+
+    def cost(group: list[tuple[int, int]]) -> int:
+        return len(group) * max(run[0] for run in group)
+
+    while len(groups) < n_workers:
+        splittable = [group for group in groups if len(group) > 1]
+        if not splittable:
+            break
+        largest = max(splittable, key=cost)
+        groups.remove(largest)
+        half = len(largest) // 2
+        groups += [largest[:half], largest[half:]]
+    # Largest work first, so parallel workers finish close together.
+    return sorted(groups, key=cost, reverse=True)
+
+
+class _StackedNetworks:
+    """S networks zero-padded to one width M, stored as three optimizer leaves.
+
+    The leaves are Wb = [W | b] of shape (S, M, d + 1), a of shape (S, k, M)
+    and c of shape (S, k). A padded neuron has w_j = 0, b_j = 0 and a_j = 0,
+    so it outputs relu(0) = 0, gets zero gradient (relu'(0) = 0 and
+    ∂L/∂a_j = relu(0) = 0), and every named optimizer, weight decay included,
+    leaves it at zero: padding never changes a model's function or updates.
+    """
+
+    def __init__(self, initial: list[ShallowParams], device: str, dtype: torch.dtype) -> None:
+        self.widths = [params.width for params in initial]
+        S, M = len(initial), max(self.widths)
+        d, k = initial[0].in_features, initial[0].out_features
+        self.Wb = torch.zeros(S, M, d + 1, dtype=dtype, device=device)
+        self.a = torch.zeros(S, k, M, dtype=dtype, device=device)
+        self.c = torch.zeros(S, k, dtype=dtype, device=device)
+        for index, params in enumerate(initial):
+            m = params.width
+            self.Wb[index, :m, :d] = params.W
+            self.Wb[index, :m, d] = params.b
+            self.a[index, :, :m] = params.a
+            self.c[index] = params.c
+        self.in_features = d
+
+    @property
+    def leaves(self) -> list[torch.Tensor]:
+        return [self.Wb, self.a, self.c]
+
+    def model_params(self, index: int) -> ShallowParams:
+        """Return a CPU copy of model ``index`` at its own width, without padding."""
+        m, d = self.widths[index], self.in_features
+        return ShallowParams(
+            self.Wb[index, :m, :d].to("cpu", copy=True),
+            self.Wb[index, :m, d].to("cpu", copy=True),
+            self.a[index, :, :m].to("cpu", copy=True),
+            self.c[index].to("cpu", copy=True),
+        )
+
+    def forward(self, X1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return hidden activations (S, n, M) and outputs (S, n, k) for inputs [X | 1] of shape (n, d + 1) or (S, n, d + 1)."""
+        hidden = torch.matmul(X1, self.Wb.mT).relu_()  # (S, n, M)
+        outputs = torch.baddbmm(self.c.unsqueeze(-2), hidden, self.a.mT)  # (S, n, k)
+        return hidden, outputs
+
+    def set_gradients(self, X1: torch.Tensor, hidden: torch.Tensor, output_grad: torch.Tensor) -> None:
+        """Store in each leaf's ``.grad`` the gradient backpropagated from ``output_grad`` of shape (S, n, k)."""
+        self.c.grad = output_grad.sum(dim=-2)  # (S, k)
+        self.a.grad = output_grad.mT @ hidden  # (S, k, M)
+        hidden_grad = output_grad @ self.a  # (S, n, M)
+        # ReLU's backward rule, relu'(z) = 1 for z > 0 and 0 otherwise (also at z = 0), as autograd applies it.
+        preactivation_grad = torch.ops.aten.threshold_backward(hidden_grad, hidden, 0)
+        self.Wb.grad = preactivation_grad.mT @ X1  # (S, M, d + 1)
+
+
+def _with_ones(X: torch.Tensor) -> torch.Tensor:
+    """Append a column of ones, so the hidden bias rides in the weight matrix: [X | 1]."""
+    return torch.cat([X, torch.ones_like(X[..., :1])], dim=-1)
+
+
+def _losses_and_output_grad(loss_fn: TaskLoss, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return each model's loss (S,) and its gradient with respect to its outputs (S, n, k).
+
+    The loss goes through TaskLoss itself, differentiated by autograd on the
+    small output tensor only. Targets are shared, shape (n,), or per model,
+    shape (S, n) (mini-batches drawn in a different order for each model).
+    """
+    leaf = outputs.detach().requires_grad_()
+    with torch.enable_grad():
+        if targets.ndim == 2 and loss_fn.task == "multiclass":
+            # TaskLoss gathers multiclass labels of shape (n,) only, so each model is taken alone.
+            losses = torch.stack([loss_fn(leaf[index], targets[index]) for index in range(leaf.shape[0])])
+        else:
+            losses = loss_fn(leaf, targets)
+        (output_grad,) = torch.autograd.grad(losses.sum(), leaf)
+    return losses.detach(), output_grad
+
+
 class _GroupRecorder:
     """Per-epoch curves and stopping state of S models trained together."""
 
-    def __init__(self, epochs: int, seeds: Sequence[int]) -> None:
-        self.seeds = list(seeds)
-        self.records = torch.full((epochs + 1, len(seeds), len(CURVE_COLUMNS)), math.nan, dtype=torch.float64)
-        self.n_records = [0] * len(seeds)
-        self.active = torch.ones(len(seeds), dtype=torch.bool)
-        self.final: list[ShallowParams | None] = [None] * len(seeds)
-        self.messages = [""] * len(seeds)
+    def __init__(self, epochs: int, n_models: int, device: str) -> None:
+        self.records = torch.full((epochs + 1, n_models, len(CURVE_COLUMNS)), math.nan, dtype=torch.float64, device=device)
+        self.n_records = torch.zeros(n_models, dtype=torch.int64)
+        self.active = torch.ones(n_models, dtype=torch.bool)
+        self.final: list[ShallowParams | None] = [None] * n_models
+        self.messages = [""] * n_models
 
     def record(self, epoch: int, values: torch.Tensor) -> None:
-        """Store the metrics of shape (S, 4) of every still active model at ``epoch``."""
-        values = values.detach().to(device="cpu", dtype=torch.float64)
-        for index in torch.nonzero(self.active).flatten().tolist():
-            self.records[epoch, index] = values[index]
-            self.n_records[index] = epoch + 1
+        """Store the metrics of shape (S, 4) at ``epoch``; only still active models count them."""
+        self.records[epoch] = values.detach()
+        self.n_records[self.active] = epoch + 1
 
-    def stop(self, index: int, params: ShallowParams, reason: str) -> None:
-        """Freeze model ``index`` at ``params`` because its loss stopped being finite."""
-        self.active[index] = False
-        self.final[index] = ShallowParams(*(tensor[index].detach().to("cpu", copy=True) for tensor in params))
-        self.messages[index] = f"Training diverged: {reason}. Lower the learning rate."
+    def stop_non_finite(self, losses: torch.Tensor, networks: _StackedNetworks, describe: Callable[[float], str]) -> bool:
+        """Stop every active model whose loss (shape (S,)) is not finite; return True if any is still active."""
+        if bool(torch.isfinite(losses).all()):
+            return True
+        values = losses.cpu()
+        for index in torch.nonzero(self.active & ~torch.isfinite(values)).flatten().tolist():
+            self.active[index] = False
+            self.final[index] = networks.model_params(index)
+            self.messages[index] = f"Training diverged: {describe(float(values[index]))}. Lower the learning rate."
+        return bool(self.active.any())
 
-    def stop_non_finite(self, losses: torch.Tensor, params: ShallowParams, describe: Callable[[float], str]) -> None:
-        """Stop every active model whose entry of ``losses`` (shape (S,)) is not finite."""
-        losses = losses.detach().cpu()
-        finite = torch.isfinite(losses)
-        for index in torch.nonzero(self.active & ~finite).flatten().tolist():
-            self.stop(index, params, describe(float(losses[index])))
-
-
-def _evaluate(params: ShallowParams, data: Dataset, loss_fn: TaskLoss, train_outputs: torch.Tensor | None = None) -> torch.Tensor:
-    """Return the (S, 4) train/test loss and score of every model, without gradients."""
-    with torch.no_grad():
-        if train_outputs is None:
-            train_outputs = forward(params, data.X_train)
-        test_outputs = forward(params, data.X_test)
-        return torch.stack(
-            [
-                loss_fn(train_outputs, data.y_train),
-                loss_fn(test_outputs, data.y_test),
-                loss_fn.score(train_outputs, data.y_train),
-                loss_fn.score(test_outputs, data.y_test),
-            ],
-            dim=1,
-        )
+    def mask(self, output_grad: torch.Tensor) -> torch.Tensor:
+        """Zero the output gradient of stopped models, whose losses are not finite."""
+        if bool(self.active.all()):
+            return output_grad
+        keep = self.active.to(output_grad.device).view(-1, 1, 1)
+        return torch.where(keep, output_grad, torch.zeros_like(output_grad))
 
 
-def _masked_backward(losses: torch.Tensor, leaves: list[torch.Tensor], active: torch.Tensor) -> None:
-    """Backpropagate the sum of the active models' losses; stopped models get zero gradients."""
-    active = active.to(losses.device)
-    torch.where(active, losses, torch.zeros_like(losses)).sum().backward()
-    if not bool(active.all()):
-        for leaf in leaves:
-            leaf.grad[~active] = 0.0
+def _evaluate_test(networks: _StackedNetworks, X1_test: torch.Tensor, y_test: torch.Tensor, loss_fn: TaskLoss) -> tuple[torch.Tensor, torch.Tensor]:
+    _, outputs = networks.forward(X1_test)
+    return loss_fn(outputs, y_test), loss_fn.score(outputs, y_test)
 
 
-def train_batched(dataset: Dataset, width: int, seeds: Sequence[int], settings: TrainingSettings) -> list[RunOutcome]:
-    """Train one network per seed, all of width ``width``, as one batched computation.
+def train_batched(dataset: Dataset, runs: Sequence[tuple[int, int]], settings: TrainingSettings) -> list[RunOutcome]:
+    """Train one network per (width, seed) run as one batched computation.
 
-    Each model follows the same steps as ``ShallowReLUTrainer`` with the same
-    settings: epoch 0 is evaluated before any update, a full-batch epoch is one
-    optimizer step, and a model stops at its first non-finite training loss
-    while the others go on.
+    Each model follows the steps of ``ShallowReLUTrainer`` with the same
+    settings: epoch 0 is evaluated before any update, a full-batch epoch is
+    one optimizer step, and a model stops at its first non-finite training
+    loss while the others go on. Gradients are computed in closed form for
+    the network (autograd differentiates only the loss with respect to the
+    outputs), which needs far fewer operations per step than autograd.
 
     Returns:
-        One outcome per seed, in the order of ``seeds``.
+        One outcome per run, in the order of ``runs``.
     """
     if not settings.batchable:
         raise ValueError("a custom optimizer factory cannot be batched; use train_sequential.")
     start = time.perf_counter()
     data = dataset.to(dtype=settings.dtype, device=settings.device)
     loss_fn = TaskLoss(settings.task)
-    initial = [build_model(dataset, width, seed, settings).params() for seed in seeds]
-    leaves = [torch.stack([params[i] for params in initial]).requires_grad_() for i in range(4)]
-    params = ShallowParams(*leaves)  # batch shape (S,)
+    initial = [build_model(dataset, width, seed, settings).params() for width, seed in runs]
+    networks = _StackedNetworks(initial, settings.device, settings.dtype)
     optimizer = make_optimizer(
-        settings.optimizer, leaves, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
+        settings.optimizer, networks.leaves, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
     )
-    recorder = _GroupRecorder(settings.epochs, seeds)
-    full_batch = settings.batch_size is None or settings.batch_size >= data.n_train
-    if full_batch:
-        _full_batch_loop(params, leaves, optimizer, data, loss_fn, recorder, settings.epochs)
-    else:
-        _mini_batch_loop(params, leaves, optimizer, data, loss_fn, recorder, settings, seeds)
-    optimizer.zero_grad(set_to_none=True)
+    recorder = _GroupRecorder(settings.epochs, len(runs), settings.device)
+    with torch.no_grad():
+        if settings.batch_size is None or settings.batch_size >= data.n_train:
+            _full_batch_loop(networks, optimizer, data, loss_fn, recorder, settings.epochs)
+        else:
+            seeds = [seed for _, seed in runs]
+            _mini_batch_loop(networks, optimizer, data, loss_fn, recorder, settings, seeds)
+    for leaf in networks.leaves:
+        leaf.grad = None
 
+    params = ShallowParams(networks.Wb[..., :-1], networks.Wb[..., -1], networks.a, networks.c)
     norms = gradient_norms(params, data.X_train, data.y_train, loss_fn).cpu()
+    records = recorder.records.cpu().numpy()
     elapsed = time.perf_counter() - start
     outcomes = []
-    for index, seed in enumerate(seeds):
-        diverged = recorder.final[index] is not None
+    for index, (width, seed) in enumerate(runs):
         final = recorder.final[index]
-        if final is None:
-            final = ShallowParams(*(tensor[index].detach().to("cpu", copy=True) for tensor in params))
+        diverged = final is not None
         outcomes.append(
             RunOutcome(
-                width=width,
+                width=int(width),
                 seed=int(seed),
-                params=final,
-                curve=recorder.records[: recorder.n_records[index], index].numpy().copy(),
+                params=networks.model_params(index) if final is None else final,
+                curve=records[: int(recorder.n_records[index]), index].copy(),
                 diverged=diverged,
                 message=recorder.messages[index],
                 grad_norm=math.nan if diverged else float(norms[index]),
-                wall_time=elapsed / len(seeds),
+                wall_time=elapsed / len(runs),
             )
         )
     return outcomes
 
 
-def _full_batch_loop(params, leaves, optimizer, data, loss_fn, recorder, epochs: int) -> None:
+def _full_batch_loop(networks, optimizer, data, loss_fn, recorder, epochs: int) -> None:
+    X1_train, X1_test = _with_ones(data.X_train), _with_ones(data.X_test)
     # Under full-batch training the loss that drives step e is the training
     # loss the trainer records after epoch e - 1, so one forward pass on the
     # training set serves both.
     for epoch in range(epochs + 1):
-        outputs = forward(params, data.X_train)  # (S, n, k)
-        losses = loss_fn(outputs, data.y_train)  # (S,)
-        recorder.record(epoch, _evaluate(params, data, loss_fn, train_outputs=outputs.detach()))
+        hidden, outputs = networks.forward(X1_train)
+        losses, output_grad = _losses_and_output_grad(loss_fn, outputs, data.y_train)
+        test_loss, test_score = _evaluate_test(networks, X1_test, data.y_test, loss_fn)
+        recorder.record(epoch, torch.stack([losses, test_loss, loss_fn.score(outputs, data.y_train), test_score], dim=1))
         if epoch == 0:
-            recorder.stop_non_finite(losses, params, lambda value: "the initial training loss is not finite")
+            describe = lambda value: "the initial training loss is not finite"  # noqa: E731
         else:
-            recorder.stop_non_finite(
-                losses, params, lambda value, epoch=epoch: f"the training loss became {value} after epoch {epoch}"
-            )
-        if epoch == epochs or not bool(recorder.active.any()):
+            describe = lambda value, epoch=epoch: f"the training loss became {value} after epoch {epoch}"  # noqa: E731
+        if not recorder.stop_non_finite(losses, networks, describe) or epoch == epochs:
             return
-        optimizer.zero_grad(set_to_none=False)
-        _masked_backward(losses, leaves, recorder.active)
+        networks.set_gradients(X1_train, hidden, recorder.mask(output_grad))
         optimizer.step()
 
 
-def _mini_batch_loop(params, leaves, optimizer, data, loss_fn, recorder, settings, seeds) -> None:
+def _mini_batch_loop(networks, optimizer, data, loss_fn, recorder, settings, seeds) -> None:
+    X1_train, X1_test = _with_ones(data.X_train), _with_ones(data.X_test)
+
+    def evaluate(epoch: int) -> torch.Tensor:
+        _, outputs = networks.forward(X1_train)
+        test_loss, test_score = _evaluate_test(networks, X1_test, data.y_test, loss_fn)
+        metrics = torch.stack([loss_fn(outputs, data.y_train), test_loss, loss_fn.score(outputs, data.y_train), test_score], dim=1)
+        recorder.record(epoch, metrics)
+        return metrics[:, 0]
+
+    if not recorder.stop_non_finite(evaluate(0), networks, lambda value: "the initial training loss is not finite"):
+        return
     # Each model draws its own epoch order from a generator seeded like the
     # trainer's, so model s sees the batches ShallowReLUTrainer(seed=s) sees.
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
-    initial = _evaluate(params, data, loss_fn)
-    recorder.record(0, initial)
-    recorder.stop_non_finite(initial[:, 0], params, lambda value: "the initial training loss is not finite")
     step = 0
     for epoch in range(1, settings.epochs + 1):
-        if not bool(recorder.active.any()):
-            return
-        order = torch.stack([torch.randperm(data.n_train, generator=g) for g in generators]).to(data.X_train.device)
-        X_epoch = data.X_train[order]  # (S, n, d)
+        order = torch.stack([torch.randperm(data.n_train, generator=g) for g in generators]).to(X1_train.device)
+        X1_epoch = X1_train[order]  # (S, n, d + 1)
         y_epoch = data.y_train[order]  # (S, n)
         for positions in torch.split(torch.arange(data.n_train, device=order.device), settings.batch_size):
-            outputs = forward(params, X_epoch[:, positions])  # (S, B, k)
-            # Targets differ per model here, so each model's loss is taken on its own batch.
-            losses = torch.stack([loss_fn(outputs[s], y_epoch[s, positions]) for s in range(len(seeds))])
-            recorder.stop_non_finite(
-                losses,
-                params,
-                lambda value, epoch=epoch, step=step: f"the training loss became {value} at epoch {epoch}, step {step + 1}",
+            X1_batch = X1_epoch[:, positions]
+            hidden, outputs = networks.forward(X1_batch)
+            losses, output_grad = _losses_and_output_grad(loss_fn, outputs, y_epoch[:, positions])
+            describe = lambda value, epoch=epoch, step=step: (  # noqa: E731
+                f"the training loss became {value} at epoch {epoch}, step {step + 1}"
             )
-            if not bool(recorder.active.any()):
+            if not recorder.stop_non_finite(losses, networks, describe):
                 return
-            optimizer.zero_grad(set_to_none=False)
-            _masked_backward(losses, leaves, recorder.active)
+            networks.set_gradients(X1_batch, hidden, recorder.mask(output_grad))
             optimizer.step()
             step += 1
-        metrics = _evaluate(params, data, loss_fn)
-        recorder.record(epoch, metrics)
-        recorder.stop_non_finite(
-            metrics[:, 0], params, lambda value, epoch=epoch: f"the training loss became {value} after epoch {epoch}"
-        )
+        describe = lambda value, epoch=epoch: f"the training loss became {value} after epoch {epoch}"  # noqa: E731
+        if not recorder.stop_non_finite(evaluate(epoch), networks, describe):
+            return
 
 
-def train_sequential(dataset: Dataset, width: int, seeds: Sequence[int], settings: TrainingSettings) -> list[RunOutcome]:
-    """Train one network per seed with ShallowReLUTrainer, one after another.
+def train_sequential(dataset: Dataset, runs: Sequence[tuple[int, int]], settings: TrainingSettings) -> list[RunOutcome]:
+    """Train one network per (width, seed) run with ShallowReLUTrainer, one after another.
 
     This is the reference the batched path is tested against, and the path
     taken for custom optimizer factories.
@@ -307,7 +416,7 @@ def train_sequential(dataset: Dataset, width: int, seeds: Sequence[int], setting
     loss_fn = TaskLoss(settings.task)
     data = dataset.to(dtype=settings.dtype, device=settings.device)
     outcomes = []
-    for seed in seeds:
+    for width, seed in runs:
         start = time.perf_counter()
         model = build_model(dataset, width, seed, settings)
         trainer = ShallowReLUTrainer(
@@ -337,7 +446,7 @@ def train_sequential(dataset: Dataset, width: int, seeds: Sequence[int], setting
             norm = float(gradient_norms(stacked, data.X_train, data.y_train, loss_fn)[0])
         outcomes.append(
             RunOutcome(
-                width=width,
+                width=int(width),
                 seed=int(seed),
                 params=final.to("cpu"),
                 curve=curve,

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.data.dataset import Dataset
-from reluscape.experiments._batched_training import TrainingSettings, train_batched, train_sequential
+from reluscape.experiments._batched_training import TrainingSettings, plan_groups, train_batched, train_sequential
 from reluscape.experiments._sweep_metrics import OPTIONAL_METRICS, curve_frame, outcome_row
 from reluscape.experiments._sweep_store import SweepStore
 from reluscape.experiments.shallow_trainer import OPTIMIZERS
@@ -142,12 +142,11 @@ class OverparamResult:
 
 @dataclass(frozen=True)
 class _GroupTask:
-    """One unit of work: some seeds of one width, with everything needed to train them."""
+    """One unit of work: (width, seed) runs trained together, with everything needed to train them."""
 
     dataset: Dataset
     settings: TrainingSettings
-    width: int
-    seeds: tuple[int, ...]
+    runs: tuple[tuple[int, int], ...]
     metrics: tuple[str, ...]
     target_loss: float | None
     batched: bool
@@ -156,7 +155,7 @@ class _GroupTask:
 def _run_group(task: _GroupTask) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     """Train one group and build its rows and curves; runs in a worker when parallel."""
     train = train_batched if task.batched and task.settings.batchable else train_sequential
-    outcomes = train(task.dataset, task.width, task.seeds, task.settings)
+    outcomes = train(task.dataset, task.runs, task.settings)
     score_name = TaskLoss(task.settings.task).score_name
     rows = [
         outcome_row(
@@ -422,30 +421,18 @@ class OverparamExperiment:
             "metrics": list(self.metrics),
         }
 
-    def _tasks(self, pending: dict[int, list[int]], n_workers: int) -> list[_GroupTask]:
-        groups = [(width, seeds) for width, seeds in pending.items() if seeds]
-        # With fewer groups than workers, halve the largest splittable group until every worker gets work.
-        while len(groups) < n_workers:
-            splittable = [group for group in groups if len(group[1]) > 1]
-            if not splittable:
-                break
-            largest = max(splittable, key=lambda group: group[0] * len(group[1]))
-            groups.remove(largest)
-            half = len(largest[1]) // 2
-            groups += [(largest[0], largest[1][:half]), (largest[0], largest[1][half:])]
-        # Largest work first, so parallel workers finish close together.
-        groups.sort(key=lambda group: group[0] * len(group[1]), reverse=True)
+    def _tasks(self, pending: list[tuple[int, int]], n_workers: int) -> list[_GroupTask]:
+        groups = plan_groups(pending, self.dataset.n_train, device=self.training.device, n_workers=n_workers)
         return [
             _GroupTask(
                 dataset=self.dataset,
                 settings=self.training,
-                width=width,
-                seeds=tuple(seeds),
+                runs=tuple(group),
                 metrics=self.metrics,
                 target_loss=self.target_loss,
                 batched=self.batched,
             )
-            for width, seeds in groups
+            for group in groups
         ]
 
     def run(self) -> pd.DataFrame:
@@ -463,8 +450,8 @@ class OverparamExperiment:
         finished = set()
         if len(done_rows):
             finished = set(zip(done_rows["width"].astype(int), done_rows["seed"].astype(int)))
-        pending = {width: [seed for seed in self.seeds if (width, seed) not in finished] for width in self.widths}
-        n_pending = sum(len(seeds) for seeds in pending.values())
+        pending = [(width, seed) for width in self.widths for seed in self.seeds if (width, seed) not in finished]
+        n_pending = len(pending)
 
         rows: list[dict[str, Any]] = []
         curves: list[pd.DataFrame] = []
@@ -490,8 +477,10 @@ class OverparamExperiment:
             )
         return frame.copy()
 
-    def _execute(self, pending: dict[int, list[int]]):
+    def _execute(self, pending: list[tuple[int, int]]):
         """Yield (rows, curves) of every group as it finishes."""
+        if not pending:
+            return
         if self.executor is not None:
             yield from self._gather(self.executor, self._tasks(pending, n_workers=1))
             return
