@@ -76,7 +76,7 @@ def make_optimizer(
 
 @dataclass
 class TrainerState:
-    """What a callback sees: the live model and optimizer and the current position.
+    """State passed to callbacks: the live model and optimizer and the current position.
 
     Attributes:
         trainer: the trainer running.
@@ -319,11 +319,12 @@ class ShallowReLUTrainer:
                 break
 
             metrics = self._evaluate(data)
-            state.metrics = {"epoch": epoch, "step": state.step, **metrics, "wall_time": time.perf_counter() - start}
-            history.records.append(state.metrics)
             if not math.isfinite(metrics["train_loss"]):
+                # The non-finite epoch is left out of the history so that plots and tables stay finite.
                 self._stop_diverged(history, f"the training loss became {metrics['train_loss']} after epoch {epoch}")
                 break
+            state.metrics = {"epoch": epoch, "step": state.step, **metrics, "wall_time": time.perf_counter() - start}
+            history.records.append(state.metrics)
             for callback in self.callbacks:
                 callback.on_epoch_end(state)
             if self.progress:

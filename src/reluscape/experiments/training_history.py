@@ -20,10 +20,11 @@ class TrainingHistory:
     Attributes:
         task: the data set's task; decides whether scores are accuracy or R².
         score_name: ``"accuracy"`` or ``"r2"``.
-        records: one dict per evaluated epoch with keys ``epoch``, ``step``,
-            ``train_loss``, ``test_loss``, ``train_<score>``, ``test_<score>``
-            and ``wall_time`` (seconds since training began; the one entry
-            that differs between otherwise identical runs).
+        records: one dict per evaluated epoch with a finite training loss.
+            Keys are ``epoch``, ``step``, ``train_loss``, ``test_loss``,
+            ``train_<score>``, ``test_<score>`` and ``wall_time``. The wall
+            time (seconds since training began) is the one entry that
+            differs between otherwise identical runs.
         diverged: True when a non-finite loss stopped training.
         message: why training stopped early, or an empty string.
         settings: the trainer's resolved settings.

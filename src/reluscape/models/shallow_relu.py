@@ -18,6 +18,7 @@ then b, then a row by row, then c.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -176,7 +177,7 @@ def neuron_indices(in_features: int, width: int, out_features: int, neuron: int)
 class ShallowReLU(nn.Module):
     """One-hidden-layer ReLU network f(x) = a · relu(W x + b) + c.
 
-    The module holds ``hidden`` (an ``nn.Linear`` with weight W and bias b)
+    The module contains ``hidden`` (an ``nn.Linear`` with weight W and bias b)
     and ``output`` (an ``nn.Linear`` with weight a and bias c). Its forward
     pass is the functional :func:`forward` applied to those parameters.
 
@@ -333,6 +334,50 @@ class ShallowReLU(nn.Module):
         kwargs.setdefault("seed", 0)  # the draw is overwritten, a seed keeps the global RNG untouched
         model = cls(params.in_features, params.width, params.out_features, **kwargs)
         return model.load_params(params)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the architecture and parameters to ``path`` (a ``torch.save`` file). Returns the path."""
+        path = Path(path)
+        torch.save(
+            {
+                "format": "reluscape.ShallowReLU",
+                "in_features": self.in_features,
+                "width": self.width,
+                "out_features": self.out_features,
+                "init": self.init,
+                "init_scale": self.init_scale,
+                "seed": self.seed,
+                "state_dict": self.state_dict(),
+            },
+            path,
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, map_location: str | torch.device = "cpu") -> ShallowReLU:
+        """Read a model written by :meth:`save`.
+
+        Raises:
+            ValueError: if the file was not written by :meth:`save`.
+        """
+        payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+        if not isinstance(payload, dict) or payload.get("format") != "reluscape.ShallowReLU":
+            raise ValueError(f"{str(path)!r} is not a ShallowReLU file written by ShallowReLU.save.")
+        state = payload["state_dict"]
+        weight = state["hidden.weight"]
+        model = cls(
+            payload["in_features"],
+            payload["width"],
+            payload["out_features"],
+            init=payload["init"],
+            init_scale=payload["init_scale"],
+            seed=0,  # the draw is overwritten below; a seed keeps the global RNG untouched
+            dtype=weight.dtype,
+            device=weight.device,
+        )
+        model.seed = payload["seed"]
+        model.load_state_dict(state)
+        return model
 
     def neuron_indices(self, neuron: int) -> dict[str, torch.Tensor]:
         """Return the flat-vector positions of neuron j's (w_j, b_j, a_j); see :func:`neuron_indices`."""

@@ -103,6 +103,7 @@ def plot_data(dataset: Dataset, ax: Axes | None = None, *, split: str = "both") 
         _scatter_classes(ax, X_test, dataset.y_test.cpu().numpy(), dataset, marker="X", label_suffix=suffix)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.legend(loc="best", fontsize="small", framealpha=0.8)
     ax.set_title(f"{dataset.name}: {dataset.n_train} train, {dataset.n_test} test")
     return ax
 

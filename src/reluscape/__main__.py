@@ -1,0 +1,7 @@
+"""Allow `python -m reluscape`."""
+
+import sys
+
+from reluscape.cli import main
+
+sys.exit(main())
