@@ -1,7 +1,8 @@
 """reluscape: loss-landscape analysis of shallow (one-hidden-layer) ReLU networks."""
 
+from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
-from reluscape.experiments import Callback, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.experiments.overparam_experiment import OverparamExperiment
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
@@ -10,7 +11,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Callback",
+    "CriticalPointClassifier",
     "Dataset",
+    "GradientAnalyzer",
     "OverparamExperiment",
     "ShallowParams",
     "ShallowReLU",

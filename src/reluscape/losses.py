@@ -78,6 +78,44 @@ class TaskLoss:
         residual = outputs - _regression_targets(targets, outputs)
         return residual.square().mean(dim=(-2, -1))
 
+    def output_derivatives(self, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Compute the first and second derivatives of each sample's loss with respect to its outputs.
+
+        The loss is the mean over samples of a per-sample loss ℓ_i(f_i), so
+        its gradient with respect to the outputs is ``gradient / n`` and its
+        Hessian is block diagonal with blocks ``hessian[i] / n``. The
+        per-sample terms are:
+
+        * binary: ℓ = softplus(z) - y z, so ℓ' = σ(z) - y and ℓ'' = σ(z) σ(-z);
+        * multiclass: ℓ = -log softmax(f)_y, so ∇ℓ = p - e_y and ∇²ℓ = diag(p) - p pᵀ;
+        * regression: ℓ = (1/k) Σ_o (f_o - y_o)², so ∇ℓ = 2 r / k and ∇²ℓ = (2/k) I.
+
+        Args:
+            outputs: network outputs, tensor of shape (..., n, k).
+            targets: targets as for :meth:`__call__`.
+
+        Returns:
+            ``(gradient, hessian)`` of shapes (..., n, k) and (..., n, k, k).
+        """
+        k = outputs.shape[-1]
+        if self.task == "binary":
+            logits = outputs[..., 0]
+            gradient = torch.sigmoid(logits) - targets.to(outputs.dtype)
+            # σ(z) σ(-z) keeps full relative precision for large |z|, where 1 - σ(z) would round to 0.
+            hessian = torch.sigmoid(logits) * torch.sigmoid(-logits)
+            return gradient.unsqueeze(-1), hessian.unsqueeze(-1).unsqueeze(-1)
+        if self.task == "multiclass":
+            probs = torch.softmax(outputs, dim=-1)  # (..., n, k)
+            one_hot = F.one_hot(targets, k).to(outputs.dtype)
+            gradient = probs - one_hot
+            hessian = torch.diag_embed(probs) - probs.unsqueeze(-1) * probs.unsqueeze(-2)
+            return gradient, hessian
+        residual = outputs - _regression_targets(targets, outputs)
+        gradient = 2.0 * residual / k
+        identity = torch.eye(k, dtype=outputs.dtype, device=outputs.device)
+        hessian = (2.0 / k) * identity.expand(*outputs.shape[:-1], k, k)
+        return gradient, hessian
+
     def predict(self, outputs: torch.Tensor) -> torch.Tensor:
         """Turn outputs of shape (..., n, k) into predictions.
 

@@ -1,5 +1,10 @@
 """Training and the analyses built on it."""
 
+from reluscape.experiments.critical_point_classifier import (
+    CriticalPointClassifier,
+    CriticalPointReport,
+    CriticalPointSearch,
+)
 from reluscape.experiments.overparam_experiment import OverparamExperiment, OverparamResult, summarize_sweep
 from reluscape.experiments.shallow_trainer import (
     DEFAULT_LEARNING_RATES,
@@ -17,6 +22,9 @@ __all__ = [
     "OverparamExperiment",
     "OverparamResult",
     "Callback",
+    "CriticalPointClassifier",
+    "CriticalPointReport",
+    "CriticalPointSearch",
     "ShallowReLUTrainer",
     "TrainerState",
     "TrainingHistory",
