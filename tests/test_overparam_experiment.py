@@ -477,7 +477,7 @@ def test_plot_bad_arguments_rejected(finished_experiment):
         ({"seeds": ()}, ValueError, "seeds must contain at least one value"),
         ({"seeds": (0, 0)}, ValueError, "seeds must not repeat values"),
         ({"seeds": (-1,)}, ValueError, "every entry of seeds must be an integer >= 0; got -1"),
-        ({"metrics": ("curvature",)}, ValueError, "unknown metric 'curvature'; valid metrics are 'dead_neurons'"),
+        ({"metrics": ("curvature",)}, ValueError, "unknown metric 'curvature'; valid metrics are 'sharpness', 'hessian_index', 'dead_neurons'"),
         ({"metrics": ("dead_neurons", "dead_neurons")}, ValueError, "metrics must not repeat names"),
         ({"n_jobs": 0}, ValueError, "n_jobs must be an integer >= 1; got 0"),
         ({"executor": "dask"}, TypeError, "executor must be a concurrent.futures.Executor; got str"),
@@ -523,3 +523,29 @@ def test_custom_optimizer_factory_runs_sequentially(moons):
     custom = sweep(moons, widths=(3,), optimizer=factory).run()
     named = sweep(moons, widths=(3,), optimizer="sgd", lr=0.2).run()
     assert_frames_close(custom, named)
+
+
+def test_sharpness_and_index_match_autograd_hessian(moons):
+    experiment = sweep(moons, widths=(5,), seeds=(2,), epochs=20, metrics=("sharpness", "hessian_index"))
+    row = experiment.run().iloc[0]
+
+    model = ShallowReLU(2, 5, seed=2, dtype=torch.float64)
+    ShallowReLUTrainer(model, moons, optimizer="sgd", epochs=20, seed=2).fit()
+    theta = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+
+    def loss_at(vector):
+        W, b, a, c = torch.split(vector, [10, 5, 5, 1])
+        params = (W.reshape(5, 2), b, a.reshape(1, 5), c)
+        outputs = torch.relu(moons.X_train @ params[0].T + params[1]) @ params[2].T + params[3]
+        return TaskLoss("binary")(outputs, moons.y_train)
+
+    eigenvalues = torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss_at, theta))
+    tolerance = math.sqrt(torch.finfo(torch.float64).eps) * float(eigenvalues.abs().max())
+    assert row["sharpness"] == pytest.approx(float(eigenvalues.max()), rel=1e-8)
+    assert row["hessian_index"] == pytest.approx(float((eigenvalues < -tolerance).double().mean()))
+    assert row["near_zero_eigenvalues"] == int((eigenvalues.abs() <= tolerance).sum())
+
+
+def test_hessian_index_too_wide_rejected(moons):
+    with pytest.raises(ValueError, match="metrics 'hessian_index' needs the dense 12001 x 12001 Hessian of width 3000"):
+        OverparamExperiment(moons, [2, 3000], metrics=("hessian_index",))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from reluscape.analysis.gradient_analysis import DEFAULT_MAX_DENSE_BYTES, GradientAnalyzer
 from reluscape.data.dataset import Dataset
 from reluscape.experiments._batched_training import CURVE_COLUMNS, RunOutcome
 from reluscape.losses import TaskLoss
@@ -69,7 +70,42 @@ def _activation_patterns(model: ShallowReLU, dataset: Dataset, loss_fn: TaskLoss
     return {"activation_patterns": float(torch.unique(active, dim=0).shape[0])}
 
 
+def _sharpness(model: ShallowReLU, dataset: Dataset, loss_fn: TaskLoss) -> dict[str, float]:
+    return {"sharpness": GradientAnalyzer(model, dataset, loss_fn).sharpness()}
+
+
+def zero_eigenvalue_tolerance(eigenvalues: torch.Tensor, dtype: torch.dtype) -> float:
+    """Return max(√ε, 10 ε_θ) · max|λ|, the largest |λ| that counts as zero.
+
+    ε is the float64 epsilon of the eigensolver and ε_θ the epsilon of the
+    dtype the weights were trained in, the same rule CriticalPointClassifier
+    uses by default.
+    """
+    relative = max(math.sqrt(torch.finfo(torch.float64).eps), 10 * torch.finfo(dtype).eps)
+    return relative * float(eigenvalues.abs().max())
+
+
+def _hessian_index(model: ShallowReLU, dataset: Dataset, loss_fn: TaskLoss) -> dict[str, float]:
+    eigenvalues = GradientAnalyzer(model, dataset, loss_fn).eigenvalues().eigenvalues  # all P, float64
+    tolerance = zero_eigenvalue_tolerance(eigenvalues, model.hidden.weight.dtype)
+    return {
+        "hessian_index": float((eigenvalues < -tolerance).double().mean()),
+        "near_zero_eigenvalues": float((eigenvalues.abs() <= tolerance).sum()),
+    }
+
+
+# A dense P x P float64 Hessian of this many bytes is the largest hessian_index builds.
+DENSE_METRIC_BYTES = DEFAULT_MAX_DENSE_BYTES
+
 OPTIONAL_METRICS: dict[str, MetricSpec] = {
+    "sharpness": MetricSpec(
+        ("sharpness",), _sharpness, "largest Hessian eigenvalue of the training loss (signed)"
+    ),
+    "hessian_index": MetricSpec(
+        ("hessian_index", "near_zero_eigenvalues"),
+        _hessian_index,
+        "fraction of negative Hessian eigenvalues and count of near-zero ones (dense spectrum)",
+    ),
     "dead_neurons": MetricSpec(
         ("dead_neurons",), _dead_neurons, "hidden neurons inactive on every training input"
     ),

@@ -32,11 +32,11 @@ from tqdm.auto import tqdm
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.data.dataset import Dataset
 from reluscape.experiments._batched_training import TrainingSettings, plan_groups, train_batched, train_sequential
-from reluscape.experiments._sweep_metrics import OPTIONAL_METRICS, curve_frame, outcome_row
+from reluscape.experiments._sweep_metrics import DENSE_METRIC_BYTES, OPTIONAL_METRICS, curve_frame, outcome_row
 from reluscape.experiments._sweep_store import SweepStore
 from reluscape.experiments.shallow_trainer import OPTIMIZERS
 from reluscape.losses import TaskLoss, resolve_loss
-from reluscape.models.shallow_relu import INIT_SCHEMES
+from reluscape.models.shallow_relu import INIT_SCHEMES, count_parameters
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -323,6 +323,14 @@ class OverparamExperiment:
             target_loss = check_float("target_loss", target_loss, minimum=0.0)
         self.target_loss = target_loss
         self.metrics = self._check_metrics(metrics)
+        if "hessian_index" in self.metrics:
+            largest = count_parameters(dataset.n_features, max(self.widths), dataset.n_outputs)
+            if 8 * largest**2 > DENSE_METRIC_BYTES:
+                raise ValueError(
+                    f"metrics 'hessian_index' needs the dense {largest} x {largest} Hessian of width {max(self.widths)}, "
+                    f"{8 * largest**2 / 2**30:.1f} GiB in float64, above the {DENSE_METRIC_BYTES / 2**30:.0f} GiB limit. "
+                    "Use metrics 'sharpness' (Lanczos) for widths this large."
+                )
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}.")
         if not isinstance(batched, bool):
