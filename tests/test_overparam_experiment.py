@@ -127,7 +127,15 @@ def test_row_equals_trainer_run(moons):
 
 @pytest.mark.parametrize(
     ("optimizer", "batch_size", "weight_decay"),
-    [("sgd", None, 0.0), ("nesterov", None, 0.01), ("adam", None, 0.0), ("adamw", 16, 0.05), ("rmsprop", 25, 0.0)],
+    [
+        ("sgd", None, 0.0),
+        ("momentum", None, 0.0),
+        ("nesterov", None, 0.01),
+        ("adam", None, 0.0),
+        ("adamw", 16, 0.05),
+        ("rmsprop", 25, 0.0),
+        ("adagrad", None, 0.01),
+    ],
 )
 def test_batched_equals_sequential(moons, optimizer, batch_size, weight_decay):
     settings = dict(optimizer=optimizer, batch_size=batch_size, weight_decay=weight_decay, lr=0.02, target_loss=0.5)
