@@ -70,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000, help="full-batch SGD steps per network")
     parser.add_argument("--repeats", type=int, default=1, help="timed repetitions of each method; the minimum is kept")
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="n_jobs values to time")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="values of OverparamExperiment(n_jobs=...) to time")
     args = parser.parse_args()
 
     torch.set_num_threads(2)

@@ -66,7 +66,7 @@ class TrainingSettings:
 
     @property
     def batchable(self) -> bool:
-        """True when the runs of one width can be trained as one batched computation."""
+        """True when runs can be trained as one batched computation (a named optimizer)."""
         return isinstance(self.optimizer, str)
 
 
@@ -146,7 +146,7 @@ def plan_groups(
 
     Runs of one width always share a group. Neighbouring widths join a group
     while zero-padding them to its largest width wastes at most the padding
-    budget; then the largest groups are halved until there are ``n_workers``.
+    budget. Then the largest groups are halved until there are ``n_workers``.
     """
     budget = _PADDING_BUDGET["cuda" if device.startswith("cuda") else "cpu"]
     by_width: dict[int, list[tuple[int, int]]] = {}
@@ -383,7 +383,7 @@ def _mini_batch_loop(networks, optimizer, data, loss_fn, recorder, settings, see
     if not recorder.stop_non_finite(evaluate(0), networks, lambda value: "the initial training loss is not finite"):
         return
     # Each model draws its own epoch order from a generator seeded like the
-    # trainer's, so model s sees the batches ShallowReLUTrainer(seed=s) sees.
+    # trainer's, so model s gets the same batches as ShallowReLUTrainer(seed=s).
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
     step = 0
     for epoch in range(1, settings.epochs + 1):

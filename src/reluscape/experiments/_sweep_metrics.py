@@ -158,7 +158,7 @@ def outcome_row(
     for name in metrics:
         spec = OPTIONAL_METRICS[name]
         # A diverged network has non-finite weights, so its metrics are NaN
-        # and the row's diverged flag says why.
+        # and the row's diverged flag marks them.
         values = dict.fromkeys(spec.columns, math.nan) if model is None else spec.compute(model, dataset, loss_fn)
         row.update({column: float(values[column]) for column in spec.columns})
     return row

@@ -301,9 +301,11 @@ class OverparamExperiment:
     ) -> None:
         if not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be a reluscape Dataset; got {type(dataset).__name__}.")
+
         self.dataset = dataset
         self.widths = _check_distinct_integers("widths", widths, minimum=1)
         self.seeds = _check_distinct_integers("seeds", seeds, minimum=0)
+
         if isinstance(optimizer, str):
             check_choice("optimizer", optimizer, OPTIMIZERS)
         elif not callable(optimizer):
@@ -318,6 +320,7 @@ class OverparamExperiment:
         check_choice("init", init, INIT_SCHEMES)
         if init_scale is not None:
             init_scale = check_float("init_scale", init_scale, minimum=0.0, exclusive=True)
+
         self.loss_fn = resolve_loss(loss, dataset.task)
         if target_loss is not None:
             target_loss = check_float("target_loss", target_loss, minimum=0.0)
@@ -331,11 +334,13 @@ class OverparamExperiment:
                     f"{8 * largest**2 / 2**30:.1f} GiB in float64, above the {DENSE_METRIC_BYTES / 2**30:.0f} GiB limit. "
                     "Use metrics 'sharpness' (Lanczos) for widths this large."
                 )
+
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}.")
         if not isinstance(batched, bool):
             raise TypeError(f"batched must be True or False; got {batched!r}.")
         self.batched = batched
+
         self.n_jobs = check_int("n_jobs", n_jobs, minimum=1)
         if executor is not None and not isinstance(executor, Executor):
             raise TypeError(f"executor must be a concurrent.futures.Executor; got {type(executor).__name__}.")
@@ -343,6 +348,7 @@ class OverparamExperiment:
             raise ValueError(f"n_jobs must be 1 when an executor is given, since the executor decides; got {n_jobs}.")
         self.executor = executor
         self.progress = bool(progress)
+
         self.training = TrainingSettings(
             optimizer=optimizer,
             lr=lr,
@@ -520,17 +526,17 @@ class OverparamExperiment:
         new = pd.DataFrame(rows)
         parts = [part for part in (done_rows, new) if len(part)]
         frame = pd.concat(parts, ignore_index=True) if parts else new
-        wanted = frame["width"].isin(self.widths) & frame["seed"].isin(self.seeds)
+        requested = frame["width"].isin(self.widths) & frame["seed"].isin(self.seeds)
         columns = list(new.columns) if len(new) else list(done_rows.columns)
-        return _normalize_rows(frame.loc[wanted, columns])
+        return _normalize_rows(frame.loc[requested, columns])
 
     def _assemble_curves(self, done_curves: pd.DataFrame, curves: list[pd.DataFrame]) -> pd.DataFrame:
         parts = [part for part in [done_curves, *curves] if len(part)]
         if not parts:
             return pd.DataFrame()
         table = pd.concat(parts, ignore_index=True)
-        wanted = table["width"].isin(self.widths) & table["seed"].isin(self.seeds)
-        return table.loc[wanted].sort_values(["width", "seed", "epoch"], kind="stable").reset_index(drop=True)
+        requested = table["width"].isin(self.widths) & table["seed"].isin(self.seeds)
+        return table.loc[requested].sort_values(["width", "seed", "epoch"], kind="stable").reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
         """Aggregate the last run's table per width; see :func:`summarize_sweep`."""
