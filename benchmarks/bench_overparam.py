@@ -4,13 +4,14 @@ Workload: 8 widths (2, 4, ..., 256) x 4 seeds, 2000 full-batch SGD steps
 (lr 0.5) on moons with n = 1000 samples (750 for training), float32, torch
 threads = 2. The reference trains the same 32 networks one after another in
 a plain loop (nn.Sequential, BCEWithLogitsLoss, torch.optim.SGD) from the
-same initial weights. OverparamExperiment does more work per step than the
+same initial weights. With n_jobs > 1 each worker process uses
+cpu_count // n_jobs threads instead. OverparamExperiment does more work per step than the
 loop: it also evaluates the test loss and both accuracies after every epoch
 and the final gradient norm, as ShallowReLUTrainer records them.
 
 Run from the repository root:
 
-    PYTHONPATH=$PWD/src python benchmarks/bench_overparam.py [--steps 2000] [--repeats 1]
+    PYTHONPATH=$PWD/src python benchmarks/bench_overparam.py [--steps 2000] [--repeats 1] [--threads 2]
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000, help="full-batch SGD steps per network")
     parser.add_argument("--repeats", type=int, default=1, help="timed repetitions of each method; the minimum is kept")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="values of OverparamExperiment(n_jobs=...) to time")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads of this process")
     args = parser.parse_args()
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     data = SyntheticDatasetBuilder(1000, seed=0).moons()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}, torch {torch.__version__}, threads {torch.get_num_threads()}")  # fmt: skip
