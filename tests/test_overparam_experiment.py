@@ -18,7 +18,10 @@ from reluscape.experiments._sweep_metrics import OPTIONAL_METRICS
 from reluscape.experiments.overparam_experiment import OverparamResult, summarize_sweep
 from reluscape.losses import TaskLoss
 
-EXACT = 1e-10  # float64 tolerance between batched and one-at-a-time runs
+# float64 tolerances between batched and one-at-a-time runs, which differ
+# only in the summation order of matrix products.
+EXACT = 1e-10
+RELATIVE = 1e-9
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -60,8 +63,8 @@ def without_time(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns="wall_time")
 
 
-def assert_frames_close(left: pd.DataFrame, right: pd.DataFrame, atol: float = EXACT) -> None:
-    pd.testing.assert_frame_equal(without_time(left), without_time(right), check_exact=False, rtol=0.0, atol=atol)
+def assert_frames_close(left: pd.DataFrame, right: pd.DataFrame, atol: float = EXACT, rtol: float = RELATIVE) -> None:
+    pd.testing.assert_frame_equal(without_time(left), without_time(right), check_exact=False, rtol=rtol, atol=atol)
 
 
 # --- table layout -----------------------------------------------------------
@@ -320,9 +323,15 @@ def test_diverged_run_curve_matches_trainer(regression):
     model = ShallowReLU(2, 8, seed=1, dtype=torch.float64)
     with pytest.warns(RuntimeWarning, match="Training diverged"):
         history = ShallowReLUTrainer(model, regression, optimizer="sgd", lr=0.5, epochs=30, seed=1).fit()
-    curve = experiment.result.curves.query("seed == 1")
-    assert len(curve) == len(history)
-    assert np.allclose(curve["train_loss"].to_numpy()[:-1], history.train_loss[:-1], rtol=1e-12)
+    curve = experiment.result.curves.query("seed == 1")["train_loss"].to_numpy()
+    reference = np.asarray(history.train_loss)
+    # Near float64 overflow the two summation orders can overflow one epoch
+    # apart, so the curves are compared while the loss is still moderate.
+    moderate = np.flatnonzero(reference < 1e6)
+    assert moderate.size >= 3
+    assert np.allclose(curve[moderate], reference[moderate], rtol=1e-9)
+    assert abs(len(curve) - len(reference)) <= 1
+    assert not np.isfinite(curve[-1])
     assert frame.loc[1, "diverged"]
     assert math.isnan(frame.loc[1, "dead_neurons"])
 

@@ -223,13 +223,24 @@ class _StackedNetworks:
         return hidden, outputs
 
     def set_gradients(self, X1: torch.Tensor, hidden: torch.Tensor, output_grad: torch.Tensor) -> None:
-        """Store in each leaf's ``.grad`` the gradient backpropagated from ``output_grad`` of shape (S, n, k)."""
+        """Store in each leaf's ``.grad`` the gradient backpropagated from ``output_grad`` of shape (S, n, k).
+
+        With δ_i = ∂L/∂f(x_i) and the active mask s_ij = 1[z_ij > 0] (ReLU's
+        derivative as autograd applies it, 0 at z = 0), the gradient of the
+        hidden row j is ∂L/∂[w_j | b_j] = Σ_c a_cj Σ_i s_ij δ_ic [x_i | 1].
+        Summing over samples before multiplying by a_j avoids building the
+        (S, n, M) matrix of pre-activation gradients.
+        """
+        S, n, k = output_grad.shape
         self.c.grad = output_grad.sum(dim=-2)  # (S, k)
         self.a.grad = output_grad.mT @ hidden  # (S, k, M)
-        hidden_grad = output_grad @ self.a  # (S, n, M)
-        # ReLU's backward rule, relu'(z) = 1 for z > 0 and 0 otherwise (also at z = 0), as autograd applies it.
-        preactivation_grad = torch.ops.aten.threshold_backward(hidden_grad, hidden, 0)
-        self.Wb.grad = preactivation_grad.mT @ X1  # (S, M, d + 1)
+        # hidden = relu(z) >= 0, so sign(hidden) is exactly the mask 1[z > 0].
+        active = torch.sign(hidden)  # (S, n, M)
+        weighted_inputs = (output_grad.unsqueeze(-1) * X1.unsqueeze(-2)).reshape(S, n, -1)  # (S, n, k (d + 1))
+        # Contracting as (k (d + 1), n) @ (n, M) keeps the large mask in its stored
+        # layout; the transposed product was several times slower on CPU.
+        per_output = (weighted_inputs.mT @ active).reshape(S, k, X1.shape[-1], -1)  # (S, k, d + 1, M)
+        self.Wb.grad = (self.a.unsqueeze(-2) * per_output).sum(dim=1).mT.contiguous()  # (S, M, d + 1)
 
 
 def _with_ones(X: torch.Tensor) -> torch.Tensor:
