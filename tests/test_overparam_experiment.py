@@ -155,6 +155,13 @@ def test_batched_equals_sequential_multiclass_minibatch(blobs):
     assert_frames_close(batched, sequential)
 
 
+def test_batched_equals_sequential_regression_minibatch(regression):
+    settings = dict(optimizer="momentum", lr=0.01, batch_size=16)
+    batched = sweep(regression, widths=(3, 6), **settings).run()
+    sequential = sweep(regression, widths=(3, 6), batched=False, **settings).run()
+    assert_frames_close(batched, sequential)
+
+
 def test_float32_batched_close_to_sequential(moons):
     batched = sweep(moons, widths=(16,), dtype=torch.float32, epochs=30).run()
     sequential = sweep(moons, widths=(16,), dtype=torch.float32, epochs=30, batched=False).run()

@@ -251,19 +251,34 @@ def _with_ones(X: torch.Tensor) -> torch.Tensor:
 def _losses_and_output_grad(loss_fn: TaskLoss, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Return each model's loss (S,) and its gradient with respect to its outputs (S, n, k).
 
-    The loss goes through TaskLoss itself, differentiated by autograd on the
-    small output tensor only. Targets are shared, shape (n,), or per model,
-    shape (S, n) (mini-batches drawn in a different order for each model).
+    The losses come from TaskLoss. Their gradients with respect to the
+    outputs z are the closed forms of the mean losses over n samples:
+    (σ(z) − y) / n for binary cross-entropy, (softmax(z) − onehot(y)) / n for
+    cross-entropy and 2 (z − y) / (n k) for mean squared error. Targets are
+    shared, shape (n,), or per model, shape (S, n) (mini-batches drawn in a
+    different order for each model); a Dataset has one target per sample.
     """
-    leaf = outputs.detach().requires_grad_()
-    with torch.enable_grad():
-        if targets.ndim == 2 and loss_fn.task == "multiclass":
-            # TaskLoss gathers multiclass labels of shape (n,) only, so each model is taken alone.
-            losses = torch.stack([loss_fn(leaf[index], targets[index]) for index in range(leaf.shape[0])])
-        else:
-            losses = loss_fn(leaf, targets)
-        (output_grad,) = torch.autograd.grad(losses.sum(), leaf)
-    return losses.detach(), output_grad
+    n, k = outputs.shape[-2], outputs.shape[-1]
+    per_model = targets.ndim == 2
+    if per_model and loss_fn.task == "multiclass":
+        # TaskLoss gathers multiclass labels of shape (n,) only, so each model is taken alone.
+        losses = torch.stack([loss_fn(outputs[index], targets[index]) for index in range(outputs.shape[0])])
+    elif per_model and loss_fn.task == "regression":
+        # TaskLoss reads 2-D regression targets as (n, k), so per-model targets get their output axis here.
+        losses = loss_fn(outputs, targets.unsqueeze(-1))
+    else:
+        losses = loss_fn(outputs, targets)
+
+    if loss_fn.task == "binary":
+        labels = targets.to(outputs.dtype).expand(outputs.shape[:-1])  # (S, n)
+        output_grad = (torch.sigmoid(outputs[..., 0]) - labels).unsqueeze(-1) / n
+    elif loss_fn.task == "multiclass":
+        one_hot = torch.nn.functional.one_hot(targets, k).to(outputs.dtype)  # (n, k) or (S, n, k)
+        output_grad = (torch.softmax(outputs, dim=-1) - one_hot) / n
+    else:
+        # Dataset targets have one value per sample, so regression has k = 1.
+        output_grad = 2.0 * (outputs - targets.to(outputs.dtype).unsqueeze(-1)) / (n * k)
+    return losses, output_grad
 
 
 class _GroupRecorder:
