@@ -237,8 +237,8 @@ class _StackedNetworks:
         # hidden = relu(z) >= 0, so sign(hidden) is exactly the mask 1[z > 0].
         active = torch.sign(hidden)  # (S, n, M)
         weighted_inputs = (output_grad.unsqueeze(-1) * X1.unsqueeze(-2)).reshape(S, n, -1)  # (S, n, k (d + 1))
-        # Contracting as (k (d + 1), n) @ (n, M) keeps the large mask in its stored
-        # layout; the transposed product was several times slower on CPU.
+        # The product (k (d + 1), n) @ (n, M) reads the large mask in its stored
+        # layout. The transposed product was several times slower on CPU.
         per_output = (weighted_inputs.mT @ active).reshape(S, k, X1.shape[-1], -1)  # (S, k, d + 1, M)
         self.Wb.grad = (self.a.unsqueeze(-2) * per_output).sum(dim=1).mT.contiguous()  # (S, M, d + 1)
 
@@ -252,9 +252,9 @@ def _losses_and_output_grad(loss_fn: TaskLoss, outputs: torch.Tensor, targets: t
     """Return each model's loss (S,) and its gradient with respect to its outputs (S, n, k).
 
     The losses come from TaskLoss. Their gradients with respect to the
-    outputs z are the closed forms of the mean losses over n samples:
-    (σ(z) − y) / n for binary cross-entropy, (softmax(z) − onehot(y)) / n for
-    cross-entropy and 2 (z − y) / (n k) for mean squared error. Targets are
+    outputs z are closed forms of the means over n samples. Binary
+    cross-entropy gives (σ(z) − y) / n, cross-entropy (softmax(z) − onehot(y)) / n
+    and mean squared error 2 (z − y) / (n k). Targets are
     shared, shape (n,), or per model, shape (S, n) (mini-batches drawn in a
     different order for each model); a Dataset has one target per sample.
     """
