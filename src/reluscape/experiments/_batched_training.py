@@ -326,9 +326,9 @@ def train_batched(dataset: Dataset, runs: Sequence[tuple[int, int]], settings: T
     Each model follows the steps of ``ShallowReLUTrainer`` with the same
     settings: epoch 0 is evaluated before any update, a full-batch epoch is
     one optimizer step, and a model stops at its first non-finite training
-    loss while the others go on. Gradients are computed in closed form for
-    the network (autograd differentiates only the loss with respect to the
-    outputs), which needs far fewer operations per step than autograd.
+    loss while the others go on. Gradients are computed in closed form,
+    from the loss through the network, which needs far fewer operations
+    per step than autograd.
 
     Returns:
         One outcome per run, in the order of ``runs``.
