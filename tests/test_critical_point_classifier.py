@@ -92,7 +92,7 @@ def test_tolerances_scale_with_loss_and_spectrum():
     assert float32_point.eigenvalue_tol > small.eigenvalue_tol
     assert "√ε" in small.tolerance_notes["gradient_tol"]
     override = classify_from_derivatives(g, H, loss=1.0, eigenvalue_tol=1.5)
-    assert override.label == "degenerate"  # 1 counts as zero now
+    assert override.label == "degenerate"  # the eigenvalue 1 is now below the zero tolerance
     assert override.tolerance_notes["eigenvalue_tol"] == "set by the caller"
 
 
@@ -216,6 +216,7 @@ def test_search_reports_max_iter_when_not_converged():
     assert search.status == "max_iter"
     assert not search.converged
     assert "after 1 iterations" in search.message
+    assert f"{float(search.gradient_norms[-1]):.3e}" in search.message  # the final norm, not the starting one
     assert search.gradient_norms.numel() == 2
 
 
@@ -248,3 +249,19 @@ def test_classifier_rejects_bad_options():
         model.output.bias.fill_(math.inf)
     with pytest.raises(ValueError, match="loss at the model's parameters must be finite"):
         CriticalPointClassifier(model, (X, y))
+
+
+def test_plot_critical_point_shows_zero_band():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reluscape.plotting import plot_critical_point
+
+    X, y = regression_data()
+    report = CriticalPointClassifier(near_minimum_model(), (X, y)).find_critical_point().report
+    ax = plot_critical_point(report)
+    assert ax.get_title().startswith("local minimum")
+    assert len(ax.collections[0].get_offsets()) == report.eigenvalues.numel()
+    plt.close("all")

@@ -109,6 +109,16 @@ def test_from_arrays_infers_regression():
     assert data.y_train.dtype == torch.float32
 
 
+def test_regression_targets_standardised_on_train():
+    data = SyntheticDatasetBuilder(seed=0).bundled("diabetes")
+    assert abs(float(data.y_train.double().mean())) < 1e-6
+    assert float(data.y_train.double().std(unbiased=False)) == pytest.approx(1.0, abs=1e-5)
+    raw = SyntheticDatasetBuilder(seed=0, standardize=False).bundled("diabetes")
+    restored = data.y_test.double() * data.target_scale + data.target_mean
+    torch.testing.assert_close(restored, raw.y_test.double(), rtol=1e-5, atol=1e-3)
+    assert raw.target_mean is None
+
+
 def test_from_csv_reads_features_and_target(tmp_path):
     frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) ** 2, "label": [0, 1] * 10})
     path = tmp_path / "data.csv"

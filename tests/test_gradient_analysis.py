@@ -397,3 +397,65 @@ def test_rejects_bad_spectrum_options(moons):
         analyzer.spectral_density(n_steps=P + 1)
     with pytest.raises(ValueError, match="method must be one of 'hutchinson', 'exact'; got 'dense'"):
         analyzer.trace(method="dense")
+
+
+# ----------------------------------------------------------------------- plots
+
+
+def test_curvature_plots_draw_the_data(moons):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reluscape.plotting import plot_eigenvector_neurons, plot_gradient_norms, plot_hessian_spectrum, plot_spectral_density
+
+    analyzer = GradientAnalyzer(ShallowReLU(2, 6, seed=0), moons)
+    norms = analyzer.gradient_norms()
+    ax = plot_gradient_norms(norms, by="neuron")
+    assert len(ax.patches) == 6
+    ax = plot_gradient_norms(norms)
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["W", "b", "a", "c"]
+
+    spectrum = analyzer.eigenvalues(return_eigenvectors=True)
+    ax = plot_hessian_spectrum(spectrum)
+    assert ax.get_ylabel() == "λ"
+    ax = plot_hessian_spectrum(spectrum, kind="hist", log_magnitude=True)
+    assert ax.get_xlabel() == "log10 |λ|"
+    ax = plot_hessian_spectrum(spectrum, log_magnitude=True)
+    drawn = np.concatenate([collection.get_offsets()[:, 1] for collection in ax.collections])
+    np.testing.assert_allclose(np.sort(drawn), np.sort(np.abs(spectrum.eigenvalues.numpy()[spectrum.eigenvalues.numpy() != 0])))
+
+    ax = plot_eigenvector_neurons(spectrum, max_vectors=4)
+    assert ax.images[0].get_array().shape == (4, 6)
+
+    density = analyzer.spectral_density(n_vectors=2, n_steps=10)
+    ax = plot_spectral_density(density, log=True)
+    assert len(ax.lines) == 1
+    plt.close("all")
+
+
+def test_plots_reject_non_finite_and_bad_options(moons):
+    from reluscape.plotting import plot_gradient_norms, plot_hessian_spectrum
+
+    spectrum = Spectrum(eigenvalues=torch.tensor([1.0, math.nan], dtype=torch.float64), eigenvectors=None, method="dense", tolerance=0.0)
+    with pytest.raises(ValueError, match="eigenvalues must be finite to be plotted"):
+        plot_hessian_spectrum(spectrum)
+    norms = GradientAnalyzer(ShallowReLU(2, 3, seed=0), moons).gradient_norms()
+    with pytest.raises(ValueError, match="by must be one of 'block', 'neuron'; got 'layer'"):
+        plot_gradient_norms(norms, by="layer")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_non_finite_hessian_names_the_entry():
+    # Output weights of 1e25 overflow a² in float32 while the loss itself stays finite.
+    data = SyntheticDatasetBuilder(60, seed=0).moons()
+    model = ShallowReLU(2, 3, seed=0)
+    with torch.no_grad():
+        model.output.weight.fill_(1e25)
+    analyzer = GradientAnalyzer(model, data, dtype=torch.float32)
+    assert math.isfinite(analyzer.loss_value())
+    with pytest.raises(ValueError, match=r"Hessian must be finite; the entry at \(W\[0, 0\], W\[0, 0\]\) is nan"):
+        analyzer.hessian()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 
 import pandas as pd
 import pytest
@@ -103,7 +104,7 @@ def test_config_file_options_override(tmp_path):
         (["--target", "y"], "target='y' needs csv"),
         (["--lr", "-1"], r"lr must lie in \(0, inf\); got -1"),
         (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
-        (["--test-size", "1.5"], r"test_size must lie in \(0, 1\); got 1.5"),
+        (["--test-size", "1.5"], r"--test-size: test_size must lie in \(0, 1\); got 1.5"),
     ],
 )
 def test_cli_bad_input_exits_two_with_one_line(argv, message, tmp_path, caplog):
@@ -147,10 +148,13 @@ def test_failing_section_is_reported_not_fatal(tmp_path):
     assert "This section failed: RuntimeError: boom" in page
 
 
-def test_diverged_run_is_flagged_in_report(tmp_path):
+def test_diverged_run_is_flagged_in_report(tmp_path, caplog):
     config = RunConfig(quick=True, epochs=20, optimizer="sgd", lr=1e6, output=str(tmp_path / "out"))
-    with pytest.warns(RuntimeWarning, match="Training diverged"):
-        result = run_report(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # logged once, not also warned
+        with caplog.at_level(logging.WARNING):
+            result = run_report(config)
+    assert "Training diverged" in caplog.text
     assert result.failed_sections == []
     page = result.index.read_text()
     assert "Training diverged" in page

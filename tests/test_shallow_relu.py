@@ -57,6 +57,17 @@ def test_functional_forward_batched_equals_single_exactly():
         assert torch.equal(outputs[index // 3, index % 3], model(X))
 
 
+def test_forward_accepts_plain_tuple():
+    model = ShallowReLU(2, 5, seed=0)
+    X = torch.randn(6, 2, generator=torch.Generator().manual_seed(0))
+    stacked = tuple(tensor.unsqueeze(0).expand(3, *tensor.shape) for tensor in model.params())
+    outputs = forward(stacked, X)
+    assert outputs.shape == (3, 6, 1)
+    assert torch.equal(outputs[1], model(X))
+    with pytest.raises(TypeError, match=r"params must be a ShallowParams or a tuple \(W, b, a, c\); got dict"):
+        forward({"W": 1}, X)
+
+
 def test_forward_closed_form_example():
     params = ShallowParams(
         torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.zeros(2), torch.tensor([[1.0, -1.0]]), torch.tensor([0.5])

@@ -84,9 +84,9 @@ def test_history_save_load_round_trip(moons, tmp_path):
 def test_regression_reports_r2():
     data = SyntheticDatasetBuilder(seed=0).bundled("diabetes")
     model = ShallowReLU(data.n_features, 16, seed=0)
-    history = ShallowReLUTrainer(model, data, epochs=300, lr=0.05).fit()
+    history = ShallowReLUTrainer(model, data, optimizer="sgd", lr=0.05, epochs=100).fit()
     assert history.score_name == "r2"
-    assert history.final["test_r2"] > 0.2
+    assert history.final["test_r2"] > 0.3
 
 
 def test_multiclass_training():

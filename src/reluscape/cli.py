@@ -79,6 +79,16 @@ def _config_from_args(args: argparse.Namespace):
     return RunConfig.from_mapping(values, source=args.config or "options")
 
 
+def _name_option(message: str) -> str:
+    """Prefix a settings error with the command-line option it concerns, e.g. ``--test-size: test_size ...``."""
+    from reluscape.report.config import RunConfig
+
+    first_word = message.split(" ", 1)[0]
+    if first_word in RunConfig.option_names():
+        return f"--{first_word.replace('_', '-')}: {message}"
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a section failed, 2 bad input)."""
     parser = _build_parser()
@@ -100,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _config_from_args(args)
         result = run_report(config)
     except (ValueError, TypeError, FileNotFoundError) as error:
-        logger.error("%s", error)
+        logger.error("%s", _name_option(str(error)))
         return 2
     except KeyboardInterrupt:
         logger.error("interrupted")

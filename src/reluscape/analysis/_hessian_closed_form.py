@@ -76,6 +76,7 @@ class ShallowCurvature:
         self.Z = self.X_tilde @ self.U.T  # (n, m)
         self.S = (self.Z > 0).to(X.dtype)  # (n, m), relu'(0) = 0
         self.hidden = self.Z * self.S  # (n, m)
+        self.SA = self.S * a.unsqueeze(-2)  # (k, n, m), s_ij a_oj
         self.outputs = self.hidden @ a.T + c  # (n, k)
         self.loss_value = loss(self.outputs, targets)
         g, Lam = loss.output_derivatives(self.outputs, targets)
@@ -124,13 +125,19 @@ class ShallowCurvature:
 
     def jvp(self, dU: torch.Tensor, da: torch.Tensor, dc: torch.Tensor) -> torch.Tensor:
         """Return J v for tangents of shapes (r, m, d+1), (r, k, m), (r, k): tensor of shape (r, n, k)."""
-        dZ = (self.X_tilde @ dU.mT) * self.S  # (r, n, m)
-        return dZ @ self.params.a.T + self.hidden @ da.mT + dc.unsqueeze(-2)
+        # Σ_j a_oj s_ij (x̃_i · dU_j) = Σ_l x̃_il (SA_o dU)_il: matrix products carry the (n, m)
+        # work and the elementwise steps stay at size (n, d+1).
+        through_u = self.SA.unsqueeze(1) @ dU.unsqueeze(0)  # (k, r, n, d+1)
+        through_u = (through_u * self.X_tilde).sum(-1).permute(1, 2, 0)  # (r, n, k)
+        return through_u + self.hidden @ da.mT + dc.unsqueeze(-2)
 
     def vjp(self, cotangent: torch.Tensor) -> torch.Tensor:
         """Return Jᵀ y for cotangents of shape (r, n, k): flat tensor of shape (r, P)."""
-        delta = (cotangent @ self.params.a) * self.S  # (r, n, m)
-        grad_U = delta.mT @ self.X_tilde  # (r, m, d+1)
+        r = cotangent.shape[0]
+        weighted_inputs = cotangent.unsqueeze(-1) * self.X_tilde.unsqueeze(1)  # (r, n, k, d+1)
+        per_output = self.S.T @ weighted_inputs.reshape(r, self.n, -1)  # (r, m, k*(d+1))
+        per_output = per_output.reshape(r, self.m, self.k, self.d + 1)
+        grad_U = (per_output * self.params.a.T.unsqueeze(-1)).sum(dim=2)  # (r, m, d+1)
         grad_a = cotangent.mT @ self.hidden  # (r, k, m)
         grad_c = cotangent.sum(dim=-2)  # (r, k)
         return self.join(grad_U, grad_a, grad_c)

@@ -49,9 +49,8 @@ def lanczos_quadrature(matmat: MatMat, starts: torch.Tensor, n_steps: int) -> li
         basis[step] = q
         w = matmat(q)  # (r, P)
         alphas[step] = (w * q).sum(-1).to("cpu", torch.float64)
-        # Two passes of classical Gram-Schmidt against all previous vectors keep the
-        # basis orthogonal to working precision; the plain three-term recurrence
-        # loses orthogonality once Ritz values converge.
+        # The plain three-term recurrence loses orthogonality once Ritz values converge.
+        # Two passes of classical Gram-Schmidt against all previous vectors keep it.
         previous = basis[: step + 1]
         for _ in range(2):
             coefficients = torch.einsum("trp,rp->tr", previous, w)

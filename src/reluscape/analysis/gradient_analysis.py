@@ -5,8 +5,8 @@ f(x) = a · relu(W x + b) + c (see ``_hessian_closed_form``), in float64 by
 default. torch autograd is the independent reference in the tests.
 
 ReLU convention: relu'(0) = 0, as in torch. Where a training input lies
-exactly on a neuron's hyperplane (a kink) the loss is not twice
-differentiable; the Hessian returned there is the one-sided value that this
+exactly on a neuron's hyperplane (a kink), the loss is not twice
+differentiable. The Hessian returned there is the one-sided value that this
 convention selects. :class:`~reluscape.experiments.CriticalPointClassifier`
 detects and reports such points.
 """
@@ -249,14 +249,24 @@ class GradientAnalyzer:
     def linear_operator(self, *, part: str = "full") -> LinearOperator:
         """Return H (or G, or R) as a float64 ``scipy.sparse.linalg.LinearOperator`` of shape (P, P)."""
         check_choice("part", part, _PARTS)
+        matvec = {
+            "full": self._curvature.hessian_matvec,
+            "gauss_newton": self._curvature.gauss_newton_matvec,
+            "residual": self._curvature.residual_matvec,
+        }[part]
 
+        # Straight to the closed form, without hvp()'s checks: ARPACK calls this
+        # dozens of times, and for small networks the checks would dominate.
         def matmat(block: np.ndarray) -> np.ndarray:
-            vectors = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float64))
-            return self.hvp(vectors, part=part).to("cpu", torch.float64).numpy()
+            vectors = torch.from_numpy(np.ascontiguousarray(block.T, dtype=np.float64))  # (r, P)
+            vectors = vectors.to(device=self.device, dtype=self.dtype)
+            return matvec(vectors).to("cpu", torch.float64).numpy().T
+
+        def single(vector: np.ndarray) -> np.ndarray:
+            return matmat(vector.reshape(-1, 1)).ravel()
 
         P = self.n_parameters
-        return LinearOperator((P, P), matvec=lambda x: matmat(x.reshape(P, 1)).ravel(), matmat=matmat,
-                              rmatvec=lambda x: matmat(x.reshape(P, 1)).ravel(), dtype=np.float64)
+        return LinearOperator((P, P), matvec=single, matmat=matmat, rmatvec=single, dtype=np.float64)
 
     # ------------------------------------------------------------- spectrum
 
@@ -285,7 +295,7 @@ class GradientAnalyzer:
             k: number of eigenvalues, or None for all P.
             which: ``"both"``, ``"largest"`` or ``"smallest"``.
             return_eigenvectors: also return the eigenvectors, tensor of shape (P, r).
-            tol: relative accuracy for Lanczos; 0 asks for machine precision.
+            tol: relative accuracy for Lanczos, or 0 for machine precision.
             method: ``"auto"``, ``"dense"`` or ``"lanczos"``.
             seed: seed of the Lanczos start vector.
             max_iter: ARPACK's limit on restarts; None takes scipy's default, 10·P.

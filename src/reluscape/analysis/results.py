@@ -1,6 +1,6 @@
 """Result objects of the curvature analyses: plain dataclasses with save/load.
 
-Each result holds the tensors it computed and the settings that produced
+Each result contains the tensors it computed and the settings that produced
 them, so it can be stored, reloaded and plotted without recomputing.
 """
 
@@ -37,7 +37,7 @@ class _SaveLoad:
         """Read a result written by :meth:`save`.
 
         Raises:
-            ValueError: if the file holds another kind of result.
+            ValueError: if the file contains another kind of result.
         """
         payload = torch.load(Path(path), weights_only=True)
         if not isinstance(payload, dict) or payload.get("type") != cls.__name__:

@@ -32,6 +32,8 @@ class Dataset:
         feature_mean: per-feature mean subtracted from X (train statistics),
             or None without standardisation.
         feature_scale: per-feature divisor applied to X, or None.
+        target_mean: training mean subtracted from regression targets, or None.
+        target_scale: training standard deviation dividing regression targets, or None.
     """
 
     X_train: torch.Tensor
@@ -47,6 +49,8 @@ class Dataset:
     settings: dict[str, Any] = field(default_factory=dict)
     feature_mean: torch.Tensor | None = None
     feature_scale: torch.Tensor | None = None
+    target_mean: float | None = None
+    target_scale: float | None = None
 
     @property
     def n_features(self) -> int:
@@ -107,4 +111,7 @@ class Dataset:
         if self.task != "regression":
             counts = torch.bincount(self.y_train, minlength=self.n_classes)
             summary["train_class_counts"] = counts.tolist()
+        else:
+            summary["target_mean"] = self.target_mean
+            summary["target_scale"] = self.target_scale
         return summary

@@ -51,8 +51,10 @@ class SyntheticDatasetBuilder:
         noise: standard deviation of the Gaussian noise of moons and circles.
         test_size: fraction of samples held out for testing, in (0, 1).
         standardize: subtract the training mean and divide by the training
-            standard deviation of each feature (statistics of the training
-            split only, applied to both splits).
+            standard deviation of each feature, and of the target in
+            regression tasks (statistics of the training split only, applied
+            to both splits). The statistics are kept in the Dataset, so
+            predictions can be mapped back to the original units.
         seed: seed of the draw and of the split. None draws a fresh seed,
             which is recorded in ``Dataset.settings["seed"]``.
         dtype: float dtype of the inputs, torch.float32 or torch.float64.
@@ -321,6 +323,12 @@ class SyntheticDatasetBuilder:
             scale = np.where(scale > 0, scale, 1.0)  # constant features stay constant instead of dividing by 0
             X_train = (X_train - mean) / scale
             X_test = (X_test - mean) / scale
+        target_mean = target_scale = None
+        if self.standardize and task == "regression":
+            target_mean = float(np.mean(y_train))
+            target_scale = float(np.std(y_train)) or 1.0
+            y_train = (y_train - target_mean) / target_scale
+            y_test = (y_test - target_mean) / target_scale
 
         def inputs(array: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.ascontiguousarray(array), dtype=torch.float64).to(self.dtype)
@@ -357,6 +365,8 @@ class SyntheticDatasetBuilder:
             settings=settings,
             feature_mean=None if mean is None else inputs(mean),
             feature_scale=None if scale is None else inputs(scale),
+            target_mean=target_mean,
+            target_scale=target_scale,
         )
 
 

@@ -493,7 +493,7 @@ class CriticalPointClassifier:
                 classifier's default gradient tolerance at float64.
 
         Returns:
-            A :class:`CriticalPointSearch` whose ``status`` says whether and why it stopped.
+            A :class:`CriticalPointSearch` whose ``status`` and ``message`` state whether and why it stopped.
         """
         check_choice("method", method, _SEARCH_METHODS)
         check_int("max_iter", max_iter, minimum=1)
@@ -516,7 +516,7 @@ class CriticalPointClassifier:
         norms = [float(gradient.norm())]
         losses = [loss]
         damping = None
-        status, message = "max_iter", f"‖∇L‖ = {norms[-1]:.3e} still above {target:.3e} after {max_iter} iterations."
+        status, message = "max_iter", ""
         iteration = 0
         for iteration in range(1, max_iter + 1):
             if norms[-1] <= target:
@@ -538,9 +538,11 @@ class CriticalPointClassifier:
             norms.append(float(gradient.norm()))
             losses.append(analyzer.loss_value())
         else:
+            iteration = max_iter
             if norms[-1] <= target:
                 status, message = "converged", f"‖∇L‖ = {norms[-1]:.3e} <= {target:.3e}."
-            iteration = max_iter
+            else:
+                message = f"‖∇L‖ = {norms[-1]:.3e} still above {target:.3e} after {max_iter} iterations."
 
         report = None
         if status != "diverged":

@@ -29,6 +29,7 @@ from reluscape._validation import check_choice, check_float, check_int
 __all__ = [
     "INIT_SCHEMES",
     "ShallowParams",
+    "as_params",
     "ShallowReLU",
     "count_parameters",
     "flatten_params",
@@ -76,6 +77,15 @@ class ShallowParams(NamedTuple):
         return ShallowParams(*(tensor.to(*args, **kwargs) for tensor in self))
 
 
+def as_params(params: ShallowParams | tuple[torch.Tensor, ...]) -> ShallowParams:
+    """Return ``params`` as a ShallowParams; a plain 4-tuple (W, b, a, c) is wrapped."""
+    if isinstance(params, ShallowParams):
+        return params
+    if not isinstance(params, (tuple, list)) or len(params) != 4:
+        raise TypeError(f"params must be a ShallowParams or a tuple (W, b, a, c); got {type(params).__name__}.")
+    return ShallowParams(*params)
+
+
 def count_parameters(in_features: int, width: int, out_features: int = 1) -> int:
     """Return P = (d + 1)·m + (m + 1)·k, the number of scalar parameters."""
     return (in_features + 1) * width + (width + 1) * out_features
@@ -92,6 +102,7 @@ def hidden_preactivations(params: ShallowParams, X: torch.Tensor) -> torch.Tenso
     Returns:
         Tensor of shape (..., n, m).
     """
+    params = as_params(params)
     W, b = params.W, params.b
     return X @ W.mT + b.unsqueeze(-2)  # (..., n, m)
 
@@ -100,7 +111,8 @@ def forward(params: ShallowParams, X: torch.Tensor) -> torch.Tensor:
     """Evaluate f(x) = a · relu(W x + b) + c for every input and parameter point.
 
     Args:
-        params: parameter tuple with shapes (..., m, d), (..., m), (..., k, m), (..., k).
+        params: parameter tuple (W, b, a, c), a ShallowParams or a plain
+            tuple, with shapes (..., m, d), (..., m), (..., k, m), (..., k).
         X: inputs, tensor of shape (n, d) or (..., n, d).
 
     Returns:
@@ -112,6 +124,7 @@ def forward(params: ShallowParams, X: torch.Tensor) -> torch.Tensor:
         >>> forward(ShallowParams(W, b, a, c), torch.tensor([[2.0, -3.0]]))
         tensor([[2.5000]])
     """
+    params = as_params(params)
     hidden = torch.relu(hidden_preactivations(params, X))  # (..., n, m)
     return hidden @ params.a.mT + params.c.unsqueeze(-2)  # (..., n, k)
 
@@ -121,6 +134,7 @@ def flatten_params(params: ShallowParams) -> torch.Tensor:
 
     The order matches ``torch.nn.utils.parameters_to_vector`` on a ShallowReLU.
     """
+    params = as_params(params)
     batch_shape = params.batch_shape
     pieces = [tensor.reshape(*batch_shape, -1) for tensor in params]
     return torch.cat(pieces, dim=-1)

@@ -3,7 +3,25 @@
 matplotlib is imported only inside this package, so the numerical core runs headless.
 """
 
+from reluscape.plotting.curvature import (
+    plot_critical_point,
+    plot_eigenvector_neurons,
+    plot_gradient_norms,
+    plot_hessian_spectrum,
+    plot_spectral_density,
+)
 from reluscape.plotting.overparam import plot_overparam_loss_curves, plot_overparam_metric
 from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_loss_curve
 
-__all__ = ["plot_data", "plot_decision_boundary", "plot_loss_curve", "plot_overparam_loss_curves", "plot_overparam_metric"]
+__all__ = [
+    "plot_critical_point",
+    "plot_data",
+    "plot_decision_boundary",
+    "plot_eigenvector_neurons",
+    "plot_gradient_norms",
+    "plot_hessian_spectrum",
+    "plot_loss_curve",
+    "plot_overparam_loss_curves",
+    "plot_overparam_metric",
+    "plot_spectral_density",
+]

@@ -48,12 +48,16 @@ def plot_loss_curve(history: TrainingHistory, ax: Axes | None = None, *, log: bo
     return ax
 
 
-def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, dataset: Dataset, *, marker: str, label_suffix: str) -> None:
+def _scatter_classes(
+    ax: Axes, X: np.ndarray, y: np.ndarray, dataset: Dataset, *, marker: str, label_suffix: str, target_range: tuple
+) -> None:
     import matplotlib.pyplot as plt
 
     colors = plt.get_cmap("tab10")
     if dataset.task == "regression":
-        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="viridis", s=12, marker=marker, edgecolors="none", label=f"data{label_suffix}")
+        low, high = target_range
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="viridis", vmin=low, vmax=high, s=14, marker=marker,
+                   edgecolors="k" if marker != "o" else "w", linewidths=0.3, label=f"samples{label_suffix}")
         return
     for index in range(dataset.n_classes):
         mask = y == index
@@ -70,7 +74,7 @@ def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, dataset: Dataset, *
         )
 
 
-def plot_data(dataset: Dataset, ax: Axes | None = None, *, split: str = "both") -> Axes:
+def plot_data(dataset: Dataset, ax: Axes | None = None, *, split: str = "both", colorbar: bool = True) -> Axes:
     """Scatter the data coloured by label.
 
     Two-feature data are drawn as they are; wider data are projected on their
@@ -80,6 +84,7 @@ def plot_data(dataset: Dataset, ax: Axes | None = None, *, split: str = "both") 
         dataset: the data set.
         ax: axes to draw on; a new figure when None.
         split: ``"train"``, ``"test"`` or ``"both"`` (test points drawn as crosses).
+        colorbar: for regression, add a colour bar of the target values.
     """
     check_choice("split", split, ("train", "test", "both"))
     ax = get_axes(ax)
@@ -96,11 +101,19 @@ def plot_data(dataset: Dataset, ax: Axes | None = None, *, split: str = "both") 
         pca = PCA(n_components=2).fit(X_train)
         X_train, X_test = pca.transform(X_train), pca.transform(X_test)
         xlabel, ylabel = "principal component 1", "principal component 2"
+    y_train = dataset.y_train.double().cpu().numpy()
+    y_test = dataset.y_test.double().cpu().numpy()
+    target_range = (min(y_train.min(), y_test.min()), max(y_train.max(), y_test.max()))
     if split in ("train", "both"):
-        _scatter_classes(ax, X_train, dataset.y_train.cpu().numpy(), dataset, marker="o", label_suffix="")
+        _scatter_classes(ax, X_train, y_train, dataset, marker="o", label_suffix="", target_range=target_range)
     if split in ("test", "both"):
         suffix = " (test)" if split == "both" else ""
-        _scatter_classes(ax, X_test, dataset.y_test.cpu().numpy(), dataset, marker="X", label_suffix=suffix)
+        _scatter_classes(ax, X_test, y_test, dataset, marker="X", label_suffix=suffix, target_range=target_range)
+    if dataset.task == "regression" and colorbar:
+        import matplotlib as mpl
+
+        mappable = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(*target_range), cmap="viridis")
+        ax.figure.colorbar(mappable, ax=ax, label=dataset.target_name or "target")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="best", fontsize="small", framealpha=0.8)
@@ -166,10 +179,14 @@ def plot_decision_boundary(
         ax.contour(X_np, Y_np, predicted, levels=levels[1:-1], colors="k", linewidths=0.8)
     else:
         values = outputs[:, 0].reshape(resolution, resolution).numpy()
-        filled = ax.contourf(X_np, Y_np, values, levels=20, cmap="viridis", alpha=0.5)
-        ax.figure.colorbar(filled, ax=ax, label="model output")
-    plot_data(dataset, ax=ax, split=split)
+        # One colour scale for surface and samples: the targets' range, outputs beyond it at the ends.
+        y_all = torch.cat([dataset.y_train, dataset.y_test]).double()
+        levels = np.linspace(float(y_all.min()), float(y_all.max()), 21)
+        filled = ax.contourf(X_np, Y_np, values, levels=levels, cmap="viridis", alpha=0.5, extend="both")
+        ax.figure.colorbar(filled, ax=ax, label="model output and target")
+    plot_data(dataset, ax=ax, split=split, colorbar=False)
     ax.set_xlim(float(low[0]), float(high[0]))
     ax.set_ylim(float(low[1]), float(high[1]))
-    ax.set_title(f"{dataset.name}: decision boundary of width {model.width}")
+    kind = "prediction" if dataset.task == "regression" else "decision boundary"
+    ax.set_title(f"{dataset.name}: {kind} of width {model.width}")
     return ax

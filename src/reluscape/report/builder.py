@@ -14,6 +14,7 @@ import logging
 import platform
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +107,10 @@ def run_report(config: RunConfig, *, sections: Sequence[ReportSection] | None = 
         progress=config.progress,
     )
     logger.info("training width %d with %s for %d epochs", config.width, trainer.optimizer_name, config.resolved_epochs)
-    history = trainer.fit()
+    with warnings.catch_warnings():
+        # The CLI reports a divergence once, through the log line below.
+        warnings.filterwarnings("ignore", message="Training diverged", category=RuntimeWarning)
+        history = trainer.fit()
     if history.diverged:
         logger.warning("%s", history.message)
     final = history.final

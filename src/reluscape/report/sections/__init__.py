@@ -1,10 +1,11 @@
 """The report's sections, in display order. Add a section by appending its SECTION here."""
 
-from reluscape.report.sections import data, overparam, training
+from reluscape.report.sections import curvature, data, overparam, training
 
 SECTIONS = [
     data.SECTION,
     training.SECTION,
+    curvature.SECTION,
     overparam.SECTION,
 ]
 
