@@ -280,6 +280,24 @@ def test_resumed_sweep_equals_uninterrupted(moons, tmp_path, monkeypatch, suffix
     pd.testing.assert_frame_equal(again, resumed)
 
 
+def test_extended_sweep_reuses_finished_runs(moons, tmp_path, monkeypatch):
+    path = tmp_path / "sweep.csv"
+    first = sweep(moons, widths=(2,), seeds=(0,), results_path=path).run()
+
+    real_run_group = overparam_module._run_group
+    trained = []
+
+    def counting(task):
+        trained.extend(task.runs)
+        return real_run_group(task)
+
+    monkeypatch.setattr(overparam_module, "_run_group", counting)
+    extended = sweep(moons, widths=(2, 5), seeds=(0, 1), results_path=path).run()
+    assert sorted(trained) == [(2, 1), (5, 0), (5, 1)]
+    pd.testing.assert_frame_equal(extended.iloc[[0]], first)
+    assert len(pd.read_csv(path)) == 4
+
+
 def test_results_file_with_other_setting_rejected(moons, tmp_path):
     path = tmp_path / "sweep.csv"
     sweep(moons, widths=(2,), lr=0.5, results_path=path).run()
