@@ -3,6 +3,7 @@
 from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
 from reluscape.experiments.overparam_experiment import OverparamExperiment
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
@@ -10,11 +11,14 @@ from reluscape.models import ShallowParams, ShallowReLU
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationPatternVisualizer",
+    "ActivationRegions",
     "Callback",
     "CriticalPointClassifier",
     "Dataset",
     "GradientAnalyzer",
     "OverparamExperiment",
+    "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",
     "ShallowReLUTrainer",

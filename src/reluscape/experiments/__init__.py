@@ -1,5 +1,11 @@
 """Training and the analyses built on it."""
 
+from reluscape.experiments.activation_pattern_visualizer import (
+    ActivationPatternVisualizer,
+    ActivationRegions,
+    RegionCountHistory,
+    RegionCountMonitor,
+)
 from reluscape.experiments.critical_point_classifier import (
     CriticalPointClassifier,
     CriticalPointReport,
@@ -17,10 +23,14 @@ from reluscape.experiments.shallow_trainer import (
 from reluscape.experiments.training_history import TrainingHistory
 
 __all__ = [
+    "ActivationPatternVisualizer",
+    "ActivationRegions",
     "DEFAULT_LEARNING_RATES",
     "OPTIMIZERS",
     "OverparamExperiment",
     "OverparamResult",
+    "RegionCountHistory",
+    "RegionCountMonitor",
     "Callback",
     "CriticalPointClassifier",
     "CriticalPointReport",

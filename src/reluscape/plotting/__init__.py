@@ -11,9 +11,12 @@ from reluscape.plotting.curvature import (
     plot_spectral_density,
 )
 from reluscape.plotting.overparam import plot_overparam_loss_curves, plot_overparam_metric
+from reluscape.plotting.regions import color_regions, plot_activation_regions, plot_region_count
 from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_loss_curve
 
 __all__ = [
+    "color_regions",
+    "plot_activation_regions",
     "plot_critical_point",
     "plot_data",
     "plot_decision_boundary",
@@ -23,5 +26,6 @@ __all__ = [
     "plot_loss_curve",
     "plot_overparam_loss_curves",
     "plot_overparam_metric",
+    "plot_region_count",
     "plot_spectral_density",
 ]

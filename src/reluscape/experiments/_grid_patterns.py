@@ -1,0 +1,121 @@
+"""Activation patterns of a two-input ReLU layer on a rectangular grid, row by row.
+
+Along a grid row y is fixed, so neuron j's pre-activation
+
+    z_j(x) = w_j0 · x + (w_j1 · y + b_j)
+
+is monotone in x and its bit flips at most once. A row is therefore fully
+described by its first pattern and, per neuron, the first column where the bit
+differs from it: O(m) numbers instead of O(m · nx) bits. Evaluated in float64
+in exactly this order, z_j is monotone in x also after rounding, so the flip
+columns reproduce ``preactivation(...) > 0`` bit for bit.
+
+Each pattern gets a 64-bit hash h = Σ_j r_j [z_j > 0] (mod 2^64) with fixed
+random keys r_j, updated by ± r_j at each flip, so the hashes of all grid points
+cost O(ny · (m + nx)). Two different patterns share a hash only if a nonzero
+±1 combination of the keys vanishes mod 2^64, which for uniformly drawn keys
+has probability 2^-64 per pair of patterns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_HASH_SEED = 20_240_601
+
+
+def hash_keys(width: int) -> np.ndarray:
+    """Return the fixed random uint64 key of every neuron, shape (m,)."""
+    return np.random.default_rng(_HASH_SEED).integers(0, 2**64, size=width, dtype=np.uint64, endpoint=False)
+
+
+def preactivation(W: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return z = w_0 · x + (w_1 · y + b) for points (x, y), shape (n, m), in this rounding order."""
+    return x[:, None] * W[:, 0] + (y[:, None] * W[:, 1] + b)
+
+
+@dataclass(frozen=True)
+class RowPatterns:
+    """The patterns of every grid point, encoded per row.
+
+    Attributes:
+        first: pattern of the first point of every row, boolean array (ny, m).
+        flip: first column where each neuron's bit differs from ``first``, or nx
+            if it never does, int16 array (ny, m) (int32 from nx = 2^15 on).
+    """
+
+    first: np.ndarray
+    flip: np.ndarray
+
+    def patterns(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Return the patterns at grid points (rows[i], columns[i]), boolean array (n, m)."""
+        return self.first[rows] ^ (self.flip[rows] <= columns[:, None])
+
+
+def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> RowPatterns:
+    """Find the first pattern and the flip column of every row and neuron.
+
+    Args:
+        W: weights, array of shape (m, 2), float64.
+        b: biases, array of shape (m,).
+        xs: increasing column coordinates, shape (nx,).
+        ys: row coordinates, shape (ny,).
+    """
+    nx = len(xs)
+    row_offset = ys[:, None] * W[:, 1] + b  # (ny, m)
+    w0 = np.broadcast_to(W[:, 0], row_offset.shape)
+    first = xs[0] * w0 + row_offset > 0
+
+    # The bit can change only if it starts off with w0 > 0 or on with w0 < 0.
+    flips = np.where(first, w0 < 0, w0 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        threshold = np.where(flips, -row_offset / np.where(flips, w0, 1.0), np.inf)
+    guess = np.searchsorted(xs, threshold.ravel()).reshape(threshold.shape)
+    guess = np.clip(guess, 1, nx).astype(np.int64)
+
+    # The division can be off by one column; settle the exact first differing column.
+    def differs(column: np.ndarray) -> np.ndarray:
+        inside = column < nx
+        value = xs[np.minimum(column, nx - 1)] * w0 + row_offset > 0
+        return inside & (value != first)
+
+    for _ in range(nx):
+        step_back = flips & (guess > 1) & differs(guess - 1)
+        step_forward = flips & ~step_back & (guess < nx) & ~differs(guess)
+        if not (step_back.any() or step_forward.any()):
+            break
+        guess = guess - step_back + step_forward
+    flip = np.where(flips, guess, nx).astype(np.int16 if nx < 2**15 else np.int32)
+    return RowPatterns(first, flip)
+
+
+def grid_hashes(encoded: RowPatterns, keys: np.ndarray, nx: int) -> np.ndarray:
+    """Return the pattern hash of every grid point, uint64 array (ny, nx)."""
+    ny = len(encoded.first)
+    start = np.where(encoded.first, keys, np.uint64(0)).sum(axis=1, dtype=np.uint64)  # (ny,)
+    step = np.where(encoded.first, np.uint64(0) - keys, keys)  # bit turning off subtracts its key
+    changes = np.zeros((ny, nx + 1), dtype=np.uint64)
+    rows = np.broadcast_to(np.arange(ny)[:, None], encoded.flip.shape)
+    np.add.at(changes, (rows.ravel(), encoded.flip.ravel()), step.ravel())
+    return start[:, None] + np.cumsum(changes[:, :nx], axis=1, dtype=np.uint64)
+
+
+def label_by_first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label equal values 0, 1, … in order of first appearance (row-major).
+
+    Returns:
+        Labels with the shape of ``values`` (int32) and the flat index of the
+        first appearance of each label.
+    """
+    _, first_index, inverse = np.unique(values.ravel(), return_index=True, return_inverse=True)
+    order = np.argsort(first_index, kind="stable")
+    relabel = np.empty_like(order)
+    relabel[order] = np.arange(len(order))
+    return relabel[inverse].reshape(values.shape).astype(np.int32), first_index[order]
+
+
+def pattern_hashes(patterns: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Return the hash of each boolean pattern row, uint64 array (n,)."""
+    return np.where(patterns, keys, np.uint64(0)).sum(axis=1, dtype=np.uint64)
