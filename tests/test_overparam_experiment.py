@@ -531,7 +531,7 @@ def test_plot_bad_arguments_rejected(finished_experiment):
         ({"seeds": ()}, ValueError, "seeds must contain at least one value"),
         ({"seeds": (0, 0)}, ValueError, "seeds must not repeat values"),
         ({"seeds": (-1,)}, ValueError, "every entry of seeds must be an integer >= 0; got -1"),
-        ({"metrics": ("curvature",)}, ValueError, "unknown metric 'curvature'; valid metrics are 'sharpness', 'hessian_index', 'dead_neurons'"),
+        ({"metrics": ("curvature",)}, ValueError, "unknown metric 'curvature'; valid metrics are 'sharpness', 'hessian_index', 'region_count', 'dead_neurons'"),
         ({"metrics": ("dead_neurons", "dead_neurons")}, ValueError, "metrics must not repeat names"),
         ({"n_jobs": 0}, ValueError, "n_jobs must be an integer >= 1; got 0"),
         ({"executor": "dask"}, TypeError, "executor must be a concurrent.futures.Executor; got str"),
@@ -603,3 +603,19 @@ def test_sharpness_and_index_match_autograd_hessian(moons):
 def test_hessian_index_too_wide_rejected(moons):
     with pytest.raises(ValueError, match="metrics 'hessian_index' needs the dense 12001 x 12001 Hessian of width 3000"):
         OverparamExperiment(moons, [2, 3000], metrics=("hessian_index",))
+
+
+def test_region_count_matches_visualizer(moons):
+    from reluscape import ActivationPatternVisualizer
+
+    row = sweep(moons, widths=(7,), seeds=(4,), metrics=("region_count",)).run().iloc[0]
+    model = ShallowReLU(2, 7, seed=4, dtype=torch.float64)
+    ShallowReLUTrainer(model, moons, optimizer="sgd", epochs=12, seed=4).fit()
+    assert row["region_count"] == ActivationPatternVisualizer(model, dataset=moons).count_regions()
+    assert 1 <= row["region_count"] <= 1 + 7 + 7 * 6 // 2
+
+
+def test_region_count_needs_two_features(blobs):
+    wide = SyntheticDatasetBuilder(60, seed=0, dtype=torch.float64).blobs(centers=2, n_features=3)
+    with pytest.raises(ValueError, match="metrics 'region_count' needs data with 2 input features.*the data have 3"):
+        OverparamExperiment(wide, [2], metrics=("region_count",))

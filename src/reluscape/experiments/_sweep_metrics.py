@@ -17,6 +17,7 @@ import torch
 
 from reluscape.analysis.gradient_analysis import DEFAULT_MAX_DENSE_BYTES, GradientAnalyzer
 from reluscape.data.dataset import Dataset
+from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer
 from reluscape.experiments._batched_training import CURVE_COLUMNS, RunOutcome
 from reluscape.losses import TaskLoss
 from reluscape.models.shallow_relu import ShallowParams, ShallowReLU, count_parameters, hidden_preactivations
@@ -94,6 +95,14 @@ def _hessian_index(model: ShallowReLU, dataset: Dataset, loss_fn: TaskLoss) -> d
     }
 
 
+def _region_count(model: ShallowReLU, dataset: Dataset, loss_fn: TaskLoss) -> dict[str, float]:
+    # The box is ActivationPatternVisualizer's default: the data's bounding box widened by 10% per side.
+    return {"region_count": float(ActivationPatternVisualizer(model, dataset=dataset).count_regions())}
+
+
+# Optional metrics that are defined for two input features only.
+TWO_FEATURE_METRICS = ("region_count",)
+
 # A dense P x P float64 Hessian of this many bytes is the largest hessian_index builds.
 DENSE_METRIC_BYTES = DEFAULT_MAX_DENSE_BYTES
 
@@ -105,6 +114,11 @@ OPTIONAL_METRICS: dict[str, MetricSpec] = {
         ("hessian_index", "near_zero_eigenvalues"),
         _hessian_index,
         "fraction of negative Hessian eigenvalues and count of near-zero ones (dense spectrum)",
+    ),
+    "region_count": MetricSpec(
+        ("region_count",),
+        _region_count,
+        "exact number of activation regions in the data's box, for two input features",
     ),
     "dead_neurons": MetricSpec(
         ("dead_neurons",), _dead_neurons, "hidden neurons inactive on every training input"

@@ -32,7 +32,13 @@ from tqdm.auto import tqdm
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.data.dataset import Dataset
 from reluscape.experiments._batched_training import TrainingSettings, plan_groups, train_batched, train_sequential
-from reluscape.experiments._sweep_metrics import DENSE_METRIC_BYTES, OPTIONAL_METRICS, curve_frame, outcome_row
+from reluscape.experiments._sweep_metrics import (
+    DENSE_METRIC_BYTES,
+    OPTIONAL_METRICS,
+    TWO_FEATURE_METRICS,
+    curve_frame,
+    outcome_row,
+)
 from reluscape.experiments._sweep_store import SweepStore
 from reluscape.experiments.shallow_trainer import OPTIMIZERS
 from reluscape.losses import TaskLoss, resolve_loss
@@ -326,6 +332,12 @@ class OverparamExperiment:
             target_loss = check_float("target_loss", target_loss, minimum=0.0)
         self.target_loss = target_loss
         self.metrics = self._check_metrics(metrics)
+        for name in self.metrics:
+            if name in TWO_FEATURE_METRICS and dataset.n_features != 2:
+                raise ValueError(
+                    f"metrics {name!r} needs data with 2 input features, since activation regions are counted "
+                    f"in the input plane; the data have {dataset.n_features}."
+                )
         if "hessian_index" in self.metrics:
             largest = count_parameters(dataset.n_features, max(self.widths), dataset.n_outputs)
             if 8 * largest**2 > DENSE_METRIC_BYTES:
