@@ -5,7 +5,8 @@
 # returns one table row per run. The parameter count is P = (d + 1)·m + (m + 1)·k; the
 # interpolation threshold, where P equals the number of training samples, is marked in the plots.
 # All seeds of a width (and neighbouring small widths) train as one batched computation, and the
-# result equals one-at-a-time `ShallowReLUTrainer` runs up to rounding.
+# result equals one-at-a-time `ShallowReLUTrainer` runs up to rounding. The optional columns here are
+# the sharpness (largest Hessian eigenvalue) and the exact number of activation regions in the data's box.
 
 # %%
 from reluscape import OverparamExperiment
@@ -18,17 +19,18 @@ sweep = OverparamExperiment(
     optimizer="adam",
     epochs=EPOCHS,
     target_loss=0.1,
-    metrics=("sharpness",),
+    metrics=("sharpness", "region_count"),
 )
 sweep_table = sweep.run()
-sweep_table[["width", "seed", "n_parameters", "train_loss", "test_loss", "test_accuracy", "sharpness", "diverged"]]
+columns = ["width", "seed", "n_parameters", "train_loss", "test_loss", "test_accuracy", "sharpness", "region_count"]
+sweep_table[columns + ["diverged"]]
 
 # %% [markdown]
 # `summary()` aggregates the runs of each width: mean, standard deviation, minimum and maximum
 # over seeds (diverged runs are counted, not averaged).
 
 # %%
-sweep.summary()[["train_loss", "test_loss", "sharpness"]]
+sweep.summary()[["train_loss", "test_loss", "sharpness", "region_count"]]
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))

@@ -27,7 +27,8 @@ def _summary_table(experiment: OverparamExperiment) -> pd.DataFrame:
     table = pd.DataFrame(index=summary.index)
     table["parameters"] = summary[("model", "n_parameters")].astype(int)
     table["P / n_train"] = summary[("model", "parameters_per_sample")]
-    for column in ("train_loss", "test_loss", f"test_{score}", "grad_norm", "sharpness"):
+    columns = ["train_loss", "test_loss", f"test_{score}", "grad_norm", "sharpness", "region_count"]
+    for column in [column for column in columns if column in summary.columns.get_level_values(0)]:
         table[f"{column} mean"] = summary[(column, "mean")]
         table[f"{column} std"] = summary[(column, "std")]
     table["runs"] = summary[("runs", "total")]
@@ -43,6 +44,8 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     widths = QUICK_WIDTHS if ctx.quick else FULL_WIDTHS
     seeds = tuple(range(ctx.seed, ctx.seed + (QUICK_SEEDS if ctx.quick else FULL_SEEDS)))
     epochs = min(settings["epochs"], QUICK_EPOCHS if ctx.quick else FULL_EPOCHS)
+    # Activation regions are counted in the input plane, so only for two features.
+    metrics = ("sharpness", "region_count") if ctx.dataset.n_features == 2 else ("sharpness",)
     experiment = OverparamExperiment(
         ctx.dataset,
         widths,
@@ -54,7 +57,7 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
         epochs=epochs,
         batch_size=config.batch_size,
         init=config.init,
-        metrics=("sharpness",),
+        metrics=metrics,
         progress=config.progress,
     )
     content.paragraph(
@@ -94,15 +97,15 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     if len(diverged) == len(frame):
         content.note("Every run diverged, so there is nothing to plot.")
         return
-    figure, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    experiment.plot_metric("train_loss", ax=axes[0], log_y=True)
-    experiment.plot_metric("test_loss", ax=axes[1])
-    experiment.plot_metric("sharpness", ax=axes[2])
+    shown = ["train_loss", "test_loss", *metrics]
+    figure, axes = plt.subplots(1, len(shown), figsize=(5.3 * len(shown), 4.5))
+    for ax, column in zip(axes, shown):
+        experiment.plot_metric(column, ax=ax, log_y=column == "train_loss")
     content.figure(
         figure,
         "metrics_vs_width",
-        "Final training loss, test loss and sharpness against width: mean over seeds (line), ± one standard "
-        "deviation (band), each seed (dots); the dashed line is P = n_train.",
+        f"{', '.join(column.replace('_', ' ') for column in shown)} against width: mean over seeds (line), "
+        "± one standard deviation (band), each seed (dots); the dashed line is P = n_train.",
     )
     ax = experiment.plot_loss_curves()
     content.figure(ax.figure, "loss_curves", "Training loss per epoch of every width, mean over seeds.")
