@@ -1,12 +1,13 @@
 """OverparamExperiment: train networks of many widths and seeds, one table row per run.
 
-The sweep asks how width changes what training finds: at the interpolation
-threshold the parameter count P = (d + 1)·m + (m + 1)·k reaches the number of
-training samples n, and wider networks usually reach lower training loss,
-flatter minima and, past the threshold, often lower test loss again.
+A width sweep measures how width changes what training finds. At the
+interpolation threshold the parameter count P = (d + 1)·m + (m + 1)·k reaches
+the number of training samples n. Wider networks usually reach a lower
+training loss, and past the threshold the test loss often falls again.
 
-All seeds of one width train as one batched computation (see
-``_batched_training``), independent groups can run in parallel processes or
+All seeds of one width, and neighbouring small widths zero-padded to the
+largest of them, train as one batched computation (see
+``_batched_training``). Independent groups can run in parallel processes or
 on any ``concurrent.futures.Executor``, and a results file makes the sweep
 resumable.
 """
@@ -395,7 +396,7 @@ class OverparamExperiment:
         return metrics
 
     def _setting_strings(self) -> dict[str, str]:
-        """Every setting that changes a run's result, as the strings stored in the results file."""
+        """Return every setting that changes a run's result, as the strings stored in the results file."""
         training = self.training
         optimizer = training.optimizer
         if not isinstance(optimizer, str):

@@ -97,14 +97,14 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     if len(diverged) == len(frame):
         content.note("Every run diverged, so there is nothing to plot.")
         return
-    shown = ["train_loss", "test_loss", *metrics]
-    figure, axes = plt.subplots(1, len(shown), figsize=(5.3 * len(shown), 4.5))
-    for ax, column in zip(axes, shown):
+    plotted_columns = ["train_loss", "test_loss", *metrics]
+    figure, axes = plt.subplots(1, len(plotted_columns), figsize=(5.3 * len(plotted_columns), 4.5))
+    for ax, column in zip(axes, plotted_columns):
         experiment.plot_metric(column, ax=ax, log_y=column == "train_loss")
     content.figure(
         figure,
         "metrics_vs_width",
-        f"{', '.join(column.replace('_', ' ') for column in shown)} against width: mean over seeds (line), "
+        f"{', '.join(column.replace('_', ' ') for column in plotted_columns)} against width: mean over seeds (line), "
         "± one standard deviation (band), each seed (dots); the dashed line is P = n_train.",
     )
     ax = experiment.plot_loss_curves()
