@@ -136,6 +136,8 @@ def gradient_norms(params: ShallowParams, X: torch.Tensor, y: torch.Tensor, loss
 # per-step overhead. An estimate of the break-even point, in padded entries per
 # step: about torch's grain size for parallel elementwise work on a CPU, and
 # much more on a GPU, where launch overhead dominates small networks.
+# NOTE: the CUDA budget is a guess and the CUDA path has not been run, since
+# no GPU was available when this engine was written and tested.
 _PADDING_BUDGET = {"cpu": 2**16, "cuda": 2**22}
 
 
