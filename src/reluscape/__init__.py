@@ -4,6 +4,7 @@ from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
 from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
+from reluscape.experiments.loss_surface_visualizer import LossCurve, LossSurface, LossSurfaceVisualizer, TrajectoryRecorder
 from reluscape.experiments.overparam_experiment import OverparamExperiment
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
@@ -18,6 +19,9 @@ __all__ = [
     "Dataset",
     "GradientAnalyzer",
     "OverparamExperiment",
+    "LossCurve",
+    "LossSurface",
+    "LossSurfaceVisualizer",
     "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",
@@ -26,5 +30,6 @@ __all__ = [
     "TaskLoss",
     "TrainerState",
     "TrainingHistory",
+    "TrajectoryRecorder",
     "__version__",
 ]

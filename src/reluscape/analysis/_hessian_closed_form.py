@@ -125,20 +125,23 @@ class ShallowCurvature:
 
     def jvp(self, dU: torch.Tensor, da: torch.Tensor, dc: torch.Tensor) -> torch.Tensor:
         """Return J v for tangents of shapes (r, m, d+1), (r, k, m), (r, k): tensor of shape (r, n, k)."""
-        # Σ_j a_oj s_ij (x̃_i · dU_j) = Σ_l x̃_il (SA_o dU)_il: matrix products carry the (n, m)
-        # work and the elementwise steps stay at size (n, d+1).
-        through_u = self.SA.unsqueeze(1) @ dU.unsqueeze(0)  # (k, r, n, d+1)
-        through_u = (through_u * self.X_tilde).sum(-1).permute(1, 2, 0)  # (r, n, k)
-        return through_u + self.hidden @ da.mT + dc.unsqueeze(-2)
+        r, n, m, k, d1 = dU.shape[0], self.n, self.m, self.k, self.d + 1
+        # Σ_j a_oj s_ij (x̃_i · dU_j) = Σ_l x̃_il (SA_o dU)_il. Plain 2-D matrix products carry the
+        # (n, m) work (batched products would copy the broadcast (n, m) operand), and the
+        # elementwise steps stay at size (n, d+1).
+        through_u = self.SA.reshape(k * n, m) @ dU.permute(1, 0, 2).reshape(m, r * d1)
+        through_u = (through_u.reshape(k, n, r, d1) * self.X_tilde[:, None, :]).sum(-1)  # (k, n, r)
+        through_a = self.hidden @ da.reshape(r * k, m).T  # (n, r*k)
+        return through_u.permute(2, 1, 0) + through_a.reshape(n, r, k).transpose(0, 1) + dc.unsqueeze(-2)
 
     def vjp(self, cotangent: torch.Tensor) -> torch.Tensor:
         """Return Jᵀ y for cotangents of shape (r, n, k): flat tensor of shape (r, P)."""
-        r = cotangent.shape[0]
-        weighted_inputs = cotangent.unsqueeze(-1) * self.X_tilde.unsqueeze(1)  # (r, n, k, d+1)
-        per_output = self.S.T @ weighted_inputs.reshape(r, self.n, -1)  # (r, m, k*(d+1))
-        per_output = per_output.reshape(r, self.m, self.k, self.d + 1)
-        grad_U = (per_output * self.params.a.T.unsqueeze(-1)).sum(dim=2)  # (r, m, d+1)
-        grad_a = cotangent.mT @ self.hidden  # (r, k, m)
+        r, n, m, k, d1 = cotangent.shape[0], self.n, self.m, self.k, self.d + 1
+        weighted_inputs = cotangent.transpose(0, 1).unsqueeze(-1) * self.X_tilde[:, None, None, :]  # (n, r, k, d+1)
+        per_output = self.S.T @ weighted_inputs.reshape(n, r * k * d1)  # (m, r*k*(d+1))
+        per_output = per_output.reshape(m, r, k, d1).transpose(0, 1)  # (r, m, k, d+1)
+        grad_U = (per_output * self.params.a.T[None, :, :, None]).sum(dim=2)  # (r, m, d+1)
+        grad_a = (cotangent.transpose(1, 2).reshape(r * k, n) @ self.hidden).reshape(r, k, m)
         grad_c = cotangent.sum(dim=-2)  # (r, k)
         return self.join(grad_U, grad_a, grad_c)
 

@@ -94,6 +94,7 @@ class GradientAnalyzer:
         self.max_dense_bytes = check_int("max_dense_bytes", max_dense_bytes, minimum=1)
 
         self.model_dtype = model.hidden.weight.dtype
+        # NOTE: the code keeps every tensor on the model's device, but only the CPU path has been run.
         self.device = model.hidden.weight.device
         self.dtype = dtype
         self.chunk_size = chunk_size
@@ -316,8 +317,10 @@ class GradientAnalyzer:
             if k > P:
                 raise ValueError(f"k must be at most P = {P}; got {k}.")
         if method == "auto":
-            dense_ok = self.dense_bytes() <= self.max_dense_bytes
-            method = "dense" if k is None or (dense_ok and P <= _LANCZOS_MIN_PARAMETERS) or k >= P else "lanczos"
+            dense_allowed = self.dense_bytes() <= self.max_dense_bytes
+            small = P <= _LANCZOS_MIN_PARAMETERS
+            # The full spectrum and k = P need the dense path; so does a small P, where it is cheaper.
+            method = "dense" if k is None or k >= P or (dense_allowed and small) else "lanczos"
         if method == "lanczos":
             if k is None or k >= P:
                 raise ValueError(
@@ -330,6 +333,8 @@ class GradientAnalyzer:
     def _dense_spectrum(self, k: int | None, which: str, return_eigenvectors: bool) -> Spectrum:
         self._check_dense_allowed("the dense eigendecomposition")
         H = self.hessian().to(torch.float64)
+        # NOTE: eigh costs O(P³) and dominates at large P. At least m(d+1) - (n+m)k eigenvalues are
+        # exactly zero (the (w, b) directions orthogonal to the rows of J and of R), but they are not deflated first.
         if return_eigenvectors:
             values, vectors = torch.linalg.eigh(H)
         else:

@@ -20,6 +20,12 @@ from reluscape.experiments.shallow_trainer import (
     TrainerState,
     make_optimizer,
 )
+from reluscape.experiments.loss_surface_visualizer import (
+    LossCurve,
+    LossSurface,
+    LossSurfaceVisualizer,
+    TrajectoryRecorder,
+)
 from reluscape.experiments.training_history import TrainingHistory
 
 __all__ = [
@@ -32,12 +38,16 @@ __all__ = [
     "RegionCountHistory",
     "RegionCountMonitor",
     "Callback",
+    "LossCurve",
+    "LossSurface",
+    "LossSurfaceVisualizer",
     "CriticalPointClassifier",
     "CriticalPointReport",
     "CriticalPointSearch",
     "ShallowReLUTrainer",
     "TrainerState",
     "TrainingHistory",
+    "TrajectoryRecorder",
     "make_optimizer",
     "summarize_sweep",
 ]

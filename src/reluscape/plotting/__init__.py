@@ -12,6 +12,7 @@ from reluscape.plotting.curvature import (
 )
 from reluscape.plotting.overparam import plot_overparam_loss_curves, plot_overparam_metric
 from reluscape.plotting.regions import color_regions, plot_activation_regions, plot_region_count
+from reluscape.plotting.surfaces import plot_loss_contour, plot_loss_line, plot_loss_surface_3d, plot_trajectory
 from reluscape.plotting.training import plot_data, plot_decision_boundary, plot_loss_curve
 
 __all__ = [
@@ -23,9 +24,13 @@ __all__ = [
     "plot_eigenvector_neurons",
     "plot_gradient_norms",
     "plot_hessian_spectrum",
+    "plot_loss_contour",
     "plot_loss_curve",
     "plot_overparam_loss_curves",
     "plot_overparam_metric",
+    "plot_loss_line",
+    "plot_loss_surface_3d",
     "plot_region_count",
     "plot_spectral_density",
+    "plot_trajectory",
 ]

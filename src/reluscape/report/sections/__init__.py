@@ -1,10 +1,11 @@
 """The report's sections, in display order. Add a section by appending its SECTION here."""
 
-from reluscape.report.sections import curvature, data, overparam, regions, training
+from reluscape.report.sections import curvature, data, loss_surface, overparam, regions, training
 
 SECTIONS = [
     data.SECTION,
     training.SECTION,
+    loss_surface.SECTION,
     curvature.SECTION,
     regions.SECTION,
     overparam.SECTION,

@@ -8,8 +8,9 @@ from reluscape.report.section import ReportContext, ReportSection, SectionConten
 _FULL_SPECTRUM_MAX_P = {True: 600, False: 3000}
 # Largest P for the critical-point label and search, which need dense Hessians at every step.
 _CLASSIFY_MAX_P = {True: 600, False: 2000}
-_SEARCH_ITERATIONS = {True: 10, False: 100}
+_SEARCH_ITERATIONS = {True: 5, False: 100}
 _LANCZOS_K = 20
+_TOP_VECTORS = 5
 
 
 def build(ctx: ReportContext, content: SectionContent) -> None:
@@ -44,10 +45,10 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
 
     full = P <= _FULL_SPECTRUM_MAX_P[quick]
     if full:
-        spectrum = analyzer.eigenvalues(return_eigenvectors=True)
+        spectrum = analyzer.eigenvalues()
         caption = f"All {P} Hessian eigenvalues (dense float64 eigh), |λ| on a log scale, red for negative."
     else:
-        spectrum = analyzer.eigenvalues(k=_LANCZOS_K, which="both", return_eigenvectors=True)
+        spectrum = analyzer.eigenvalues(k=_LANCZOS_K, which="both")
         caption = (
             f"The {_LANCZOS_K // 2} largest and {_LANCZOS_K // 2} smallest Hessian eigenvalues (Lanczos on exact "
             "Hessian-vector products), |λ| on a log scale, red for negative."
@@ -62,7 +63,10 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     )
     ax = plot_hessian_spectrum(spectrum, log_magnitude=True)
     content.figure(ax.figure, "spectrum", caption)
-    ax = plot_eigenvector_neurons(spectrum, max_vectors=5)
+    # Only five eigenvectors are drawn, so they come from Lanczos instead of a full eigh.
+    top_method = "lanczos" if P > _TOP_VECTORS + 1 else "dense"
+    top = analyzer.eigenvalues(k=min(_TOP_VECTORS, P), which="largest", return_eigenvectors=True, method=top_method)
+    ax = plot_eigenvector_neurons(top, max_vectors=_TOP_VECTORS)
     content.figure(ax.figure, "top_eigenvectors", "Weight of the five top eigenvectors on each hidden neuron.")
 
     if P > _CLASSIFY_MAX_P[quick]:
