@@ -229,6 +229,13 @@ def test_plan_groups_splits_for_workers():
     assert sorted(len(group) for group in groups) == [1, 1, 2]
 
 
+def test_plan_groups_keeps_widths_whole():
+    runs = [(width, seed) for width in (64, 128) for seed in range(4)]
+    groups = plan_groups(runs, 750, n_workers=4, split_widths=False)
+    assert sorted(sorted({width for width, _ in group}) for group in groups) == [[64], [128]]
+    assert all(len(group) == 4 for group in groups)
+
+
 def test_padded_group_equals_sequential(moons):
     settings = dict(widths=(1, 3, 9), seeds=(0, 1), optimizer="adam", lr=0.05, weight_decay=0.01)
     assert len(plan_groups([(w, s) for w in (1, 3, 9) for s in (0, 1)], moons.n_train)) == 1
@@ -531,7 +538,7 @@ def test_plot_bad_arguments_rejected(finished_experiment):
         ({"seeds": ()}, ValueError, "seeds must contain at least one value"),
         ({"seeds": (0, 0)}, ValueError, "seeds must not repeat values"),
         ({"seeds": (-1,)}, ValueError, "every entry of seeds must be an integer >= 0; got -1"),
-        ({"metrics": ("curvature",)}, ValueError, "unknown metric 'curvature'; valid metrics are 'sharpness', 'hessian_index', 'region_count', 'dead_neurons'"),
+        ({"metrics": ("curvature",)}, ValueError, "unknown metric 'curvature'; valid metrics are 'sharpness', 'hessian_index', 'region_count', 'barrier', 'dead_neurons'"),
         ({"metrics": ("dead_neurons", "dead_neurons")}, ValueError, "metrics must not repeat names"),
         ({"n_jobs": 0}, ValueError, "n_jobs must be an integer >= 1; got 0"),
         ({"executor": "dask"}, TypeError, "executor must be a concurrent.futures.Executor; got str"),
@@ -619,3 +626,40 @@ def test_region_count_needs_two_features(blobs):
     wide = SyntheticDatasetBuilder(60, seed=0, dtype=torch.float64).blobs(centers=2, n_features=3)
     with pytest.raises(ValueError, match="metrics 'region_count' needs data with 2 input features.*the data have 3"):
         OverparamExperiment(wide, [2], metrics=("region_count",))
+
+
+def test_barrier_matches_loss_surface_interpolation(moons):
+    from reluscape import LossSurfaceVisualizer
+
+    frame = sweep(moons, widths=(6,), seeds=(0, 1, 2), metrics=("barrier",)).run()
+    models = {}
+    for seed in (0, 1, 2):
+        models[seed] = ShallowReLU(2, 6, seed=seed, dtype=torch.float64)
+        ShallowReLUTrainer(models[seed], moons, optimizer="sgd", epochs=12, seed=seed).fit()
+    for seed, partner in ((0, 1), (1, 2), (2, 0)):
+        curve = LossSurfaceVisualizer(models[seed], moons).interpolate(models[partner], compute_score=False)
+        assert frame.loc[frame["seed"] == seed, "barrier"].item() == pytest.approx(curve.barrier, rel=1e-6, abs=1e-9)
+    assert (frame["barrier"] >= 0).all()
+
+
+def test_barrier_resume_retrains_incomplete_width(moons, tmp_path, monkeypatch):
+    path = tmp_path / "sweep.csv"
+    sweep(moons, widths=(3,), seeds=(0, 1), metrics=("barrier",), results_path=path).run()
+    real_run_group = overparam_module._run_group
+    trained = []
+
+    def counting(task):
+        trained.extend(task.runs)
+        return real_run_group(task)
+
+    monkeypatch.setattr(overparam_module, "_run_group", counting)
+    resumed = sweep(moons, widths=(3,), seeds=(0, 1, 2), metrics=("barrier",), results_path=path).run()
+    assert sorted(trained) == [(3, 0), (3, 1), (3, 2)]
+    fresh = sweep(moons, widths=(3,), seeds=(0, 1, 2), metrics=("barrier",)).run()
+    pd.testing.assert_frame_equal(without_time(resumed), without_time(fresh))
+    assert len(pd.read_csv(path)) == 3
+
+
+def test_barrier_needs_two_seeds(moons):
+    with pytest.raises(ValueError, match=r"metrics 'barrier' needs at least 2 seeds to pair their solutions; got seeds \[0\]"):
+        OverparamExperiment(moons, [2], seeds=(0,), metrics=("barrier",))

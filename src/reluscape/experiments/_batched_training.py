@@ -142,13 +142,19 @@ _PADDING_BUDGET = {"cpu": 2**16, "cuda": 2**22}
 
 
 def plan_groups(
-    runs: Sequence[tuple[int, int]], n_train: int, *, device: str = "cpu", n_workers: int = 1
+    runs: Sequence[tuple[int, int]],
+    n_train: int,
+    *,
+    device: str = "cpu",
+    n_workers: int = 1,
+    split_widths: bool = True,
 ) -> list[list[tuple[int, int]]]:
     """Split (width, seed) runs into groups that train as one batched computation each.
 
     Runs of one width always share a group. Neighbouring widths join a group
     while zero-padding them to its largest width wastes at most the padding
-    budget. Then the largest groups are halved until there are ``n_workers``.
+    budget. Then the largest groups are halved until there are ``n_workers``,
+    splitting the seeds of one width only when ``split_widths`` is True.
     """
     budget = _PADDING_BUDGET["cuda" if device.startswith("cuda") else "cpu"]
     by_width: dict[int, list[tuple[int, int]]] = {}
@@ -167,14 +173,22 @@ def plan_groups(
     def cost(group: list[tuple[int, int]]) -> int:
         return len(group) * max(run[0] for run in group)
 
+    def widths_of(group: list[tuple[int, int]]) -> list[int]:
+        return sorted({width for width, _ in group})
+
     while len(groups) < n_workers:
-        splittable = [group for group in groups if len(group) > 1]
+        splittable = [group for group in groups if len(group) > 1 and (split_widths or len(widths_of(group)) > 1)]
         if not splittable:
             break
         largest = max(splittable, key=cost)
         groups.remove(largest)
-        half = len(largest) // 2
-        groups += [largest[:half], largest[half:]]
+        if split_widths:
+            half = len(largest) // 2
+            groups += [largest[:half], largest[half:]]
+        else:
+            widths = widths_of(largest)
+            lower = set(widths[: len(widths) // 2])
+            groups += [[run for run in largest if run[0] in lower], [run for run in largest if run[0] not in lower]]
     # Largest work first, so parallel workers finish close together.
     return sorted(groups, key=cost, reverse=True)
 

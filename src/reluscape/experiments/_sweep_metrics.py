@@ -34,11 +34,14 @@ class MetricSpec:
         compute: function of (trained network, data set, task loss) that
             returns a dict with one float per column.
         description: one line for the docs and error messages.
+        pairwise: True for a metric of two runs of the same width, computed
+            by :func:`pair_barriers` instead of ``compute``.
     """
 
     columns: tuple[str, ...]
-    compute: Callable[[ShallowReLU, Dataset, TaskLoss], dict[str, float]]
+    compute: Callable[[ShallowReLU, Dataset, TaskLoss], dict[str, float]] | None
     description: str
+    pairwise: bool = False
 
 
 def weight_norm(params: ShallowParams) -> float:
@@ -120,6 +123,12 @@ OPTIONAL_METRICS: dict[str, MetricSpec] = {
         _region_count,
         "exact number of activation regions in the data's box, for two input features",
     ),
+    "barrier": MetricSpec(
+        ("barrier",),
+        None,
+        "loss barrier on the straight line to the next seed's solution at the same width",
+        pairwise=True,
+    ),
     "dead_neurons": MetricSpec(
         ("dead_neurons",), _dead_neurons, "hidden neurons inactive on every training input"
     ),
@@ -171,11 +180,40 @@ def outcome_row(
     model = None if outcome.diverged else ShallowReLU.from_params(outcome.params.to(dtype=dtype))
     for name in metrics:
         spec = OPTIONAL_METRICS[name]
+        if spec.pairwise:
+            continue
         # A diverged network has non-finite weights, so its metrics are NaN
         # and the row's diverged flag marks them.
         values = dict.fromkeys(spec.columns, math.nan) if model is None else spec.compute(model, dataset, loss_fn)
         row.update({column: float(values[column]) for column in spec.columns})
     return row
+
+
+def pair_barriers(outcomes: list[RunOutcome], dataset: Dataset, dtype: torch.dtype, resolution: int = 51) -> dict[int, float]:
+    """Compute each run's training-loss barrier to the next seed's solution at the same width.
+
+    For the seeds s_0, ..., s_{r-1} of one width in sweep order, run s_i is
+    paired with s_{(i+1) mod r}, and its value is the barrier height
+    max over α of L(θ_α) − ((1 − α) L(θ_A) + α L(θ_B)) on θ_α = (1 − α) θ_A + α θ_B,
+    from LossSurfaceVisualizer.interpolate on ``resolution`` points. A pair with
+    a diverged end gets NaN.
+
+    Returns:
+        The barrier of every run, keyed by seed.
+    """
+    from reluscape.experiments.loss_surface_visualizer import LossSurfaceVisualizer
+
+    barriers = {}
+    for index, outcome in enumerate(outcomes):
+        partner = outcomes[(index + 1) % len(outcomes)]
+        if outcome.diverged or partner.diverged or partner is outcome:
+            barriers[outcome.seed] = math.nan
+            continue
+        model = ShallowReLU.from_params(outcome.params.to(dtype=dtype))
+        other = ShallowReLU.from_params(partner.params.to(dtype=dtype))
+        curve = LossSurfaceVisualizer(model, dataset).interpolate(other, resolution=resolution, compute_score=False)
+        barriers[outcome.seed] = float(curve.barrier)
+    return barriers
 
 
 def curve_frame(outcome: RunOutcome, score_name: str) -> pd.DataFrame:

@@ -103,9 +103,20 @@ class SweepStore:
         rows = rows.copy()
         for name, value in self.settings.items():
             rows[SETTING_PREFIX + name] = value
+        # A run trained again (a width completed for a pairwise metric) replaces its old row and curve.
+        if len(self.rows):
+            self.rows = self.rows.loc[~_keys_in(self.rows, rows)]
+        if len(self.curves):
+            self.curves = self.curves.loc[~_keys_in(self.curves, rows)]
         self.curves = pd.concat([self.curves, curves], ignore_index=True) if len(self.curves) else curves.copy()
         self.rows = pd.concat([self.rows, rows], ignore_index=True) if len(self.rows) else rows
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Curves first: the rows mark a run as finished, so they are written last.
         self._write(self.curves, self.curves_path)
         self._write(self.rows, self.path)
+
+
+def _keys_in(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """Return which rows of ``frame`` have a (width, seed) that appears in ``rows``."""
+    keys = set(zip(rows["width"].astype(int), rows["seed"].astype(int)))
+    return pd.Series([(int(w), int(s)) in keys for w, s in zip(frame["width"], frame["seed"])], index=frame.index)

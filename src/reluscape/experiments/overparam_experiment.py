@@ -39,6 +39,7 @@ from reluscape.experiments._sweep_metrics import (
     TWO_FEATURE_METRICS,
     curve_frame,
     outcome_row,
+    pair_barriers,
 )
 from reluscape.experiments._sweep_store import SweepStore
 from reluscape.experiments.shallow_trainer import OPTIMIZERS
@@ -175,6 +176,13 @@ def _run_group(task: _GroupTask) -> tuple[list[dict[str, Any]], pd.DataFrame]:
         )
         for outcome in outcomes
     ]
+    if "barrier" in task.metrics:
+        for width in sorted({outcome.width for outcome in outcomes}):
+            same_width = [outcome for outcome in outcomes if outcome.width == width]
+            barriers = pair_barriers(same_width, task.dataset, task.settings.dtype)
+            for row in rows:
+                if row["width"] == width:
+                    row["barrier"] = barriers[row["seed"]]
     curves = pd.concat([curve_frame(outcome, score_name) for outcome in outcomes], ignore_index=True)
     return rows, curves
 
@@ -339,6 +347,8 @@ class OverparamExperiment:
                     f"metrics {name!r} needs data with 2 input features, since activation regions are counted "
                     f"in the input plane; the data have {dataset.n_features}."
                 )
+        if "barrier" in self.metrics and len(self.seeds) < 2:
+            raise ValueError(f"metrics 'barrier' needs at least 2 seeds to pair their solutions; got seeds {list(self.seeds)}.")
         if "hessian_index" in self.metrics:
             largest = count_parameters(dataset.n_features, max(self.widths), dataset.n_outputs)
             if 8 * largest**2 > DENSE_METRIC_BYTES:
@@ -449,7 +459,13 @@ class OverparamExperiment:
         }
 
     def _tasks(self, pending: list[tuple[int, int]], n_workers: int) -> list[_GroupTask]:
-        groups = plan_groups(pending, self.dataset.n_train, device=self.training.device, n_workers=n_workers)
+        groups = plan_groups(
+            pending,
+            self.dataset.n_train,
+            device=self.training.device,
+            n_workers=n_workers,
+            split_widths="barrier" not in self.metrics,
+        )
         return [
             _GroupTask(
                 dataset=self.dataset,
@@ -477,6 +493,12 @@ class OverparamExperiment:
         finished = set()
         if len(done_rows):
             finished = set(zip(done_rows["width"].astype(int), done_rows["seed"].astype(int)))
+        if "barrier" in self.metrics:
+            # A barrier pairs seeds of one width, so a width with any missing run is trained again whole.
+            complete = {width for width in self.widths if all((width, seed) in finished for seed in self.seeds)}
+            finished = {(width, seed) for width, seed in finished if width in complete}
+            done_rows = done_rows.loc[done_rows["width"].isin(complete)] if len(done_rows) else done_rows
+            done_curves = done_curves.loc[done_curves["width"].isin(complete)] if len(done_curves) else done_curves
         pending = [(width, seed) for width in self.widths for seed in self.seeds if (width, seed) not in finished]
         n_pending = len(pending)
 
