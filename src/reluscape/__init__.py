@@ -6,6 +6,7 @@ from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLU
 from reluscape.experiments import GradientTrajectoryAnalyzer, WeightNormMonitor
 from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
 from reluscape.experiments.loss_surface_visualizer import LossCurve, LossSurface, LossSurfaceVisualizer, TrajectoryRecorder
+from reluscape.experiments.overparam_experiment import OverparamExperiment
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -22,6 +23,7 @@ __all__ = [
     "LossCurve",
     "LossSurface",
     "LossSurfaceVisualizer",
+    "OverparamExperiment",
     "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",

@@ -11,6 +11,7 @@ from reluscape.experiments.critical_point_classifier import (
     CriticalPointReport,
     CriticalPointSearch,
 )
+from reluscape.experiments.overparam_experiment import OverparamExperiment, OverparamResult, summarize_sweep
 from reluscape.experiments.shallow_trainer import (
     DEFAULT_LEARNING_RATES,
     OPTIMIZERS,
@@ -35,6 +36,8 @@ __all__ = [
     "ActivationRegions",
     "DEFAULT_LEARNING_RATES",
     "OPTIMIZERS",
+    "OverparamExperiment",
+    "OverparamResult",
     "RegionCountHistory",
     "RegionCountMonitor",
     "Callback",
@@ -54,4 +57,5 @@ __all__ = [
     "WeightNormTrajectory",
     "compare_optimizers",
     "make_optimizer",
+    "summarize_sweep",
 ]

@@ -1,6 +1,6 @@
 """The report's sections, in display order. Add a section by appending its SECTION here."""
 
-from reluscape.report.sections import curvature, data, dynamics, loss_surface, regions, training
+from reluscape.report.sections import curvature, data, dynamics, loss_surface, overparam, regions, training
 
 SECTIONS = [
     data.SECTION,
@@ -9,6 +9,7 @@ SECTIONS = [
     curvature.SECTION,
     regions.SECTION,
     dynamics.SECTION,
+    overparam.SECTION,
 ]
 
 __all__ = ["SECTIONS"]
