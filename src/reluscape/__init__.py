@@ -3,7 +3,9 @@
 from reluscape.analysis import GradientAnalyzer
 from reluscape.data import Dataset, SyntheticDatasetBuilder
 from reluscape.experiments import Callback, CriticalPointClassifier, ShallowReLUTrainer, TrainerState, TrainingHistory
+from reluscape.experiments import GradientTrajectoryAnalyzer, WeightNormMonitor
 from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, ActivationRegions, RegionCountMonitor
+from reluscape.experiments.loss_surface_visualizer import LossCurve, LossSurface, LossSurfaceVisualizer, TrajectoryRecorder
 from reluscape.losses import TaskLoss
 from reluscape.models import ShallowParams, ShallowReLU
 
@@ -16,6 +18,10 @@ __all__ = [
     "CriticalPointClassifier",
     "Dataset",
     "GradientAnalyzer",
+    "GradientTrajectoryAnalyzer",
+    "LossCurve",
+    "LossSurface",
+    "LossSurfaceVisualizer",
     "RegionCountMonitor",
     "ShallowParams",
     "ShallowReLU",
@@ -24,5 +30,7 @@ __all__ = [
     "TaskLoss",
     "TrainerState",
     "TrainingHistory",
+    "TrajectoryRecorder",
+    "WeightNormMonitor",
     "__version__",
 ]

@@ -19,7 +19,16 @@ from reluscape.experiments.shallow_trainer import (
     TrainerState,
     make_optimizer,
 )
+from reluscape.experiments.loss_surface_visualizer import (
+    LossCurve,
+    LossSurface,
+    LossSurfaceVisualizer,
+    TrajectoryRecorder,
+)
+from reluscape.experiments._optimizer_comparison import compare_optimizers
+from reluscape.experiments.gradient_trajectory_analyzer import GradientTrajectory, GradientTrajectoryAnalyzer
 from reluscape.experiments.training_history import TrainingHistory
+from reluscape.experiments.weight_norm_monitor import WeightNormMonitor, WeightNormTrajectory
 
 __all__ = [
     "ActivationPatternVisualizer",
@@ -29,11 +38,20 @@ __all__ = [
     "RegionCountHistory",
     "RegionCountMonitor",
     "Callback",
+    "LossCurve",
+    "LossSurface",
+    "LossSurfaceVisualizer",
     "CriticalPointClassifier",
     "CriticalPointReport",
     "CriticalPointSearch",
+    "GradientTrajectory",
+    "GradientTrajectoryAnalyzer",
     "ShallowReLUTrainer",
     "TrainerState",
     "TrainingHistory",
+    "TrajectoryRecorder",
+    "WeightNormMonitor",
+    "WeightNormTrajectory",
+    "compare_optimizers",
     "make_optimizer",
 ]
