@@ -76,7 +76,6 @@ class ShallowCurvature:
         self.Z = self.X_tilde @ self.U.T  # (n, m)
         self.S = (self.Z > 0).to(X.dtype)  # (n, m), relu'(0) = 0
         self.hidden = self.Z * self.S  # (n, m)
-        self.SA = self.S * a.unsqueeze(-2)  # (k, n, m), s_ij a_oj
         self.outputs = self.hidden @ a.T + c  # (n, k)
         self.loss_value = loss(self.outputs, targets)
         g, Lam = loss.output_derivatives(self.outputs, targets)
@@ -126,22 +125,24 @@ class ShallowCurvature:
     def jvp(self, dU: torch.Tensor, da: torch.Tensor, dc: torch.Tensor) -> torch.Tensor:
         """Return J v for tangents of shapes (r, m, d+1), (r, k, m), (r, k): tensor of shape (r, n, k)."""
         r, n, m, k, d1 = dU.shape[0], self.n, self.m, self.k, self.d + 1
-        # Σ_j a_oj s_ij (x̃_i · dU_j) = Σ_l x̃_il (SA_o dU)_il. Plain 2-D matrix products carry the
-        # (n, m) work (batched products would copy the broadcast (n, m) operand), and the
-        # elementwise steps stay at size (n, d+1).
-        through_u = self.SA.reshape(k * n, m) @ dU.permute(1, 0, 2).reshape(m, r * d1)
-        through_u = (through_u.reshape(k, n, r, d1) * self.X_tilde[:, None, :]).sum(-1)  # (k, n, r)
-        through_a = self.hidden @ da.reshape(r * k, m).T  # (n, r*k)
-        return through_u.permute(2, 1, 0) + through_a.reshape(n, r, k).transpose(0, 1) + dc.unsqueeze(-2)
+        # With z_ij = x̃_i · u_j, (J v)_io = x̃_i · Σ_j s_ij (a_oj dU_j + da_oj u_j): one product with S,
+        # a single pass over the (n, m) data.
+        combined = self.params.a[None, :, :, None] * dU.unsqueeze(1) + da.unsqueeze(-1) * self.U  # (r, k, m, d+1)
+        # Written as (combinedᵀ Sᵀ)ᵀ: with a few right-hand sides MKL runs this form about twice as fast.
+        product = combined.permute(0, 1, 3, 2).reshape(r * k * d1, m) @ self.S.T  # (r*k*(d+1), n)
+        outputs = (product.reshape(r, k, d1, n) * self.X_tilde.T).sum(2)  # (r, k, n)
+        return outputs.transpose(1, 2) + dc.unsqueeze(-2)
 
     def vjp(self, cotangent: torch.Tensor) -> torch.Tensor:
         """Return Jᵀ y for cotangents of shape (r, n, k): flat tensor of shape (r, P)."""
         r, n, m, k, d1 = cotangent.shape[0], self.n, self.m, self.k, self.d + 1
-        weighted_inputs = cotangent.transpose(0, 1).unsqueeze(-1) * self.X_tilde[:, None, None, :]  # (n, r, k, d+1)
-        per_output = self.S.T @ weighted_inputs.reshape(n, r * k * d1)  # (m, r*k*(d+1))
-        per_output = per_output.reshape(m, r, k, d1).transpose(0, 1)  # (r, m, k, d+1)
-        grad_U = (per_output * self.params.a.T[None, :, :, None]).sum(dim=2)  # (r, m, d+1)
-        grad_a = (cotangent.transpose(1, 2).reshape(r * k, n) @ self.hidden).reshape(r, k, m)
+        # Y[j, o] = Σ_i s_ij y_io x̃_i gives both blocks from one product with Sᵀ:
+        # ∂/∂u_j = Σ_o a_oj Y[j, o] and ∂/∂a_oj = Σ_i y_io h_ij = u_j · Y[j, o].
+        weighted_inputs = cotangent.transpose(1, 2).unsqueeze(2) * self.X_tilde.T  # (r, k, d+1, n)
+        Y = weighted_inputs.reshape(r * k * d1, n) @ self.S  # (r*k*(d+1), m), the fast form as above
+        Y = Y.reshape(r, k, d1, m).permute(0, 3, 1, 2)  # (r, m, k, d+1)
+        grad_U = (Y * self.params.a.T[None, :, :, None]).sum(dim=2)  # (r, m, d+1)
+        grad_a = (Y * self.U[None, :, None, :]).sum(dim=-1).transpose(1, 2)  # (r, k, m)
         grad_c = cotangent.sum(dim=-2)  # (r, k)
         return self.join(grad_U, grad_a, grad_c)
 

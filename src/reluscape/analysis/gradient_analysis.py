@@ -33,7 +33,9 @@ __all__ = ["DEFAULT_MAX_DENSE_BYTES", "GradientAnalyzer"]
 # A dense eigendecomposition needs about three times this memory.
 DEFAULT_MAX_DENSE_BYTES = 1 << 30
 # With k given and method="auto", Lanczos replaces the dense eigendecomposition above this P.
-_LANCZOS_MIN_PARAMETERS = 500
+# Measured on one core for the top 5 of a trained moons network: dense 24 ms against Lanczos
+# 56 ms at P = 513, and dense 124 ms against Lanczos 42 ms at P = 1025.
+_LANCZOS_MIN_PARAMETERS = 600
 WHICH = ("both", "largest", "smallest")
 _PARTS = ("full", "gauss_newton", "residual")
 _BLOCKS = ("W", "b", "a", "c")
@@ -290,7 +292,7 @@ class GradientAnalyzer:
         largest, the ``k`` smallest, or ``"both"`` (half from each end, one
         more from the top when ``k`` is odd). Lanczos (ARPACK ``eigsh`` on
         closed-form Hessian-vector products) is used when the dense matrix is
-        not allowed or, with ``method="auto"``, when P > 500.
+        not allowed or, with ``method="auto"``, when P > 600.
 
         Args:
             k: number of eigenvalues, or None for all P.
@@ -391,7 +393,7 @@ class GradientAnalyzer:
     def sharpness(self, *, tol: float = 0.0, seed: int = 0) -> float:
         """Return the sharpness, the largest (signed, algebraic) Hessian eigenvalue.
 
-        Uses a dense ``eigvalsh`` for P <= 500 and Lanczos above.
+        Uses a dense ``eigvalsh`` for P <= 600 and Lanczos above.
         """
         return self.eigenvalues(k=1, which="largest", tol=tol, seed=seed).max
 
