@@ -17,6 +17,7 @@ import torch
 
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.data.dataset import Dataset
+from reluscape.experiments._checks import check_model_fits_dataset
 from reluscape.experiments._directions import (
     NetworkShape,
     draw_direction,
@@ -103,19 +104,7 @@ class LossSurfaceVisualizer:
         max_memory: int = _DEFAULT_MAX_MEMORY,
         progress: bool = False,
     ) -> None:
-        if not isinstance(model, ShallowReLU):
-            raise TypeError(f"model must be a ShallowReLU; got {type(model).__name__}.")
-        if not isinstance(dataset, Dataset):
-            raise TypeError(f"dataset must be a reluscape Dataset; got {type(dataset).__name__}.")
-        if dataset.n_features != model.in_features:
-            raise ValueError(
-                f"model.in_features must equal the data's n_features = {dataset.n_features}; got {model.in_features}."
-            )
-        if dataset.n_outputs != model.out_features:
-            raise ValueError(
-                f"model.out_features must be {dataset.n_outputs} for the {dataset.task} task of {dataset.name!r}; "
-                f"got {model.out_features}."
-            )
+        check_model_fits_dataset(model, dataset)
         self.split = check_choice("split", split, _SPLITS)
         self.method = check_choice("method", method, EVALUATION_METHODS)
         self.max_memory = check_int("max_memory", max_memory, minimum=2**20)

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.data.dataset import Dataset
+from reluscape.experiments._checks import check_model_fits_dataset
 from reluscape.experiments.training_history import TrainingHistory
 from reluscape.losses import TaskLoss, resolve_loss
 from reluscape.models.shallow_relu import ShallowReLU
@@ -172,19 +173,7 @@ class ShallowReLUTrainer:
         loss: TaskLoss | str | None = None,
         progress: bool = False,
     ) -> None:
-        if not isinstance(model, ShallowReLU):
-            raise TypeError(f"model must be a ShallowReLU; got {type(model).__name__}.")
-        if not isinstance(dataset, Dataset):
-            raise TypeError(f"dataset must be a reluscape Dataset; got {type(dataset).__name__}.")
-        if dataset.n_features != model.in_features:
-            raise ValueError(
-                f"model.in_features must equal the data's n_features = {dataset.n_features}; got {model.in_features}."
-            )
-        if dataset.n_outputs != model.out_features:
-            raise ValueError(
-                f"model.out_features must be {dataset.n_outputs} for the {dataset.task} task of {dataset.name!r}; "
-                f"got {model.out_features}."
-            )
+        check_model_fits_dataset(model, dataset)
         if isinstance(optimizer, str):
             check_choice("optimizer", optimizer, OPTIMIZERS)
         elif not callable(optimizer):
