@@ -459,3 +459,19 @@ def test_non_finite_hessian_names_the_entry():
     assert math.isfinite(analyzer.loss_value())
     with pytest.raises(ValueError, match=r"Hessian must be finite; the entry at \(W\[0, 0\], W\[0, 0\]\) is nan"):
         analyzer.hessian()
+
+
+def test_spectrum_plot_marks_roundoff_eigenvalues():
+    from reluscape.plotting import plot_hessian_spectrum
+
+    values = torch.tensor([2.0, 0.5, 1e-20, -1e-30, -0.1], dtype=torch.float64)
+    spectrum = Spectrum(values, None, method="dense", tolerance=0.0, which="all", n_parameters=5)
+    ax = plot_hessian_spectrum(spectrum, log_magnitude=True)
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "|λ| below round-off" in labels
+    roundoff = 5 * torch.finfo(torch.float64).eps * 2.0
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1
+    assert dashed[0].get_ydata()[0] == pytest.approx(roundoff)
+    shown = np.concatenate([collection.get_offsets()[:, 1] for collection in ax.collections])
+    assert shown.min() == pytest.approx(roundoff * 1e-3)

@@ -80,7 +80,10 @@ def plot_hessian_spectrum(
 
     With ``log_magnitude=True`` the value axis shows |λ| on a log scale,
     positive eigenvalues in blue and negative ones in red; exact zeros,
-    which a log scale cannot show, are counted in the legend.
+    which a log scale cannot show, are counted in the legend. In the stem
+    plot, eigenvalues below the float64 round-off level P·ε·max|λ| are grey
+    (their sign and size are noise), the level is a dashed line, and values
+    more than three decades below it are drawn at the axis floor as triangles.
 
     Args:
         spectrum: result of ``GradientAnalyzer.eigenvalues()``.
@@ -103,9 +106,20 @@ def plot_hessian_spectrum(
     if kind == "stem":
         ranks = np.arange(values.size)
         if log_magnitude:
+            magnitudes = np.abs(values)
+            roundoff = values.size * np.finfo(np.float64).eps * float(magnitudes.max(initial=0.0))
+            noise = (magnitudes <= roundoff) & (magnitudes > 0)
             for mask, color, name in ((positive, _POSITIVE_COLOR, "λ > 0"), (negative, _NEGATIVE_COLOR, "λ < 0")):
-                if mask.any():
-                    ax.scatter(ranks[mask], np.abs(values[mask]), s=8, color=color, label=name)
+                if (mask & ~noise).any():
+                    ax.scatter(ranks[mask & ~noise], magnitudes[mask & ~noise], s=8, color=color, label=name)
+            if noise.any():
+                floor = roundoff * 1e-3
+                shown = np.maximum(magnitudes[noise], floor)
+                clipped = magnitudes[noise] < floor
+                ax.scatter(ranks[noise][~clipped], shown[~clipped], s=8, color="0.6", label="|λ| below round-off")
+                if clipped.any():
+                    ax.scatter(ranks[noise][clipped], shown[clipped], s=14, marker="v", color="0.6")
+                ax.axhline(roundoff, color="0.4", linestyle="--", linewidth=0.8, label="round-off P·ε·max|λ|")
             ax.set_yscale("log")
             ax.set_ylabel("|λ|")
         else:

@@ -46,12 +46,12 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     full = P <= _FULL_SPECTRUM_MAX_P[quick]
     if full:
         spectrum = analyzer.eigenvalues()
-        caption = f"All {P} Hessian eigenvalues (dense float64 eigh), |λ| on a log scale, red for negative."
+        caption = f"All {P} Hessian eigenvalues (dense float64 eigh), |λ| on a log scale, red for negative, grey below the float64 round-off level."
     else:
         spectrum = analyzer.eigenvalues(k=_LANCZOS_K, which="both")
         caption = (
             f"The {_LANCZOS_K // 2} largest and {_LANCZOS_K // 2} smallest Hessian eigenvalues (Lanczos on exact "
-            "Hessian-vector products), |λ| on a log scale, red for negative."
+            "Hessian-vector products), |λ| on a log scale, red for negative, grey below the float64 round-off level."
         )
     trace = analyzer.trace(method="exact")
     content.metrics.update(
