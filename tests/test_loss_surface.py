@@ -735,3 +735,20 @@ def test_uneven_grid_uses_sorted_search(moons):
     reference = evaluate_plane(*args, with_score=True, method="direct")
     torch.testing.assert_close(fast.loss, reference.loss, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(fast.score, reference.score, rtol=0, atol=1e-12)
+
+
+def test_interpolate_rejects_non_finite_model():
+    data = SyntheticDatasetBuilder(100, seed=0).moons()
+    model = ShallowReLU(2, 4, seed=0)
+    other = ShallowReLU(2, 4, seed=1)
+    with torch.no_grad():
+        other.hidden.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="other must be finite; entry 0 is nan"):
+        LossSurfaceVisualizer(model, data).interpolate(other)
+
+
+def test_pca_plane_rejects_empty_trajectory():
+    data = SyntheticDatasetBuilder(100, seed=0).moons()
+    visualizer = LossSurfaceVisualizer(ShallowReLU(2, 4, seed=0), data)
+    with pytest.raises(ValueError, match="trajectory must have at least 3 points for a PCA plane; got 0"):
+        visualizer.pca_plane([])

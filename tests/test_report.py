@@ -54,6 +54,7 @@ def test_metrics_json_is_strict_json(quick_report):
     _, out_dir = quick_report
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["config"]["quick"] is True
+    assert metrics["config"]["dataset"] == "moons"
     assert set(metrics["sections"]) == {section.name for section in SECTIONS}
     assert all("error" not in section for section in metrics["sections"].values())
 
@@ -102,6 +103,7 @@ def test_config_file_options_override(tmp_path):
         (["--width", "0"], "width must be an integer >= 1; got 0"),
         (["--csv", "missing.csv", "--target", "y"], "CSV file not found"),
         (["--target", "y"], "target='y' needs csv"),
+        (["--dataset", "moons", "--csv", "x.csv", "--target", "y"], "dataset='moons' and csv='x.csv' are alternatives"),
         (["--lr", "-1"], r"lr must lie in \(0, inf\); got -1"),
         (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
         (["--test-size", "1.5"], r"--test-size: test_size must lie in \(0, 1\); got 1.5"),
@@ -132,6 +134,8 @@ def test_cli_csv_run(tmp_path):
     status = main(["run", "--quick", "--csv", str(path), "--target", "label", "--epochs", "20", "--output", str(out_dir), "--quiet"])
     assert status == 0
     metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["config"]["dataset"] is None
+    assert "dataset =" not in (out_dir / "config.toml").read_text()
     assert metrics["sections"]["data"]["name"] == "mine"
     assert metrics["sections"]["data"]["class_names"] == ["no", "yes"]
 

@@ -579,7 +579,7 @@ class LossSurfaceVisualizer:
                     f"{(self.shape.in_features, self.shape.width, self.shape.out_features)}; got "
                     f"{(point.in_features, point.width, point.out_features)}."
                 )
-            return point.flat_parameters(dtype=torch.float64).cpu()
+            return self._check_vector(name, point.flat_parameters(dtype=torch.float64).cpu())
         if isinstance(point, ShallowParams):
             if point.batch_shape != torch.Size([]):
                 raise ValueError(f"{name} must be one parameter point; got batch shape {tuple(point.batch_shape)}.")
@@ -626,6 +626,8 @@ class LossSurfaceVisualizer:
                 )
             points = points.detach().to(dtype=torch.float64, device="cpu")
         elif isinstance(trajectory, Sequence):
+            if len(trajectory) < 3:
+                raise ValueError(f"trajectory must have at least 3 points for a PCA plane; got {len(trajectory)}.")
             points = torch.stack([self._as_flat(f"trajectory[{i}]", point) for i, point in enumerate(trajectory)])
         else:
             raise TypeError(

@@ -60,8 +60,10 @@ def build_dataset(config: RunConfig) -> Dataset:
     if config.csv is not None:
         return builder.from_csv(config.csv, target=config.target, task=config.task)
     if config.task is not None:
-        raise ValueError(f"task={config.task!r} applies to CSV data only; the {config.dataset!r} task is fixed.")
-    return builder.build(config.dataset)
+        raise ValueError(
+            f"task={config.task!r} applies to CSV data only; the {config.resolved_dataset!r} task is fixed."
+        )
+    return builder.build(config.resolved_dataset)
 
 
 def run_report(config: RunConfig, *, sections: Sequence[ReportSection] | None = None) -> ReportResult:
@@ -82,7 +84,7 @@ def run_report(config: RunConfig, *, sections: Sequence[ReportSection] | None = 
     out_dir = Path(config.output)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    logger.info("building data set %s", config.csv or config.dataset)
+    logger.info("building data set %s", config.csv or config.resolved_dataset)
     dataset = build_dataset(config)
     logger.info("%s: %d train, %d test samples, %d features, task %s",
                 dataset.name, dataset.n_train, dataset.n_test, dataset.n_features, dataset.task)

@@ -32,9 +32,10 @@ class RunConfig:
 
     ``n_samples`` and ``epochs`` may stay None, which means the default of the
     mode: 1000 samples and 300 epochs, or 400 and 100 with ``quick``.
+    ``dataset`` and ``csv`` are alternatives; with neither, the data set is moons.
     """
 
-    dataset: str = "moons"
+    dataset: str | None = None
     csv: str | None = None
     target: str | None = None
     task: str | None = None
@@ -55,7 +56,12 @@ class RunConfig:
     progress: bool = False
 
     def __post_init__(self) -> None:
-        check_choice("dataset", self.dataset, DATASET_NAMES)
+        if self.dataset is not None:
+            check_choice("dataset", self.dataset, DATASET_NAMES)
+            if self.csv is not None:
+                raise ValueError(
+                    f"dataset={self.dataset!r} and csv={self.csv!r} are alternatives; give a named dataset or a CSV file."
+                )
         if self.csv is not None and self.target is None:
             raise ValueError("target must name the target column when csv is given; got none.")
         if self.target is not None and self.csv is None:
@@ -114,9 +120,17 @@ class RunConfig:
         defaults = _QUICK_DEFAULTS if self.quick else _FULL_DEFAULTS
         return self.epochs if self.epochs is not None else defaults["epochs"]
 
+    @property
+    def resolved_dataset(self) -> str | None:
+        """The named data set: ``dataset``, or moons when no CSV file is given."""
+        if self.csv is not None:
+            return None
+        return self.dataset if self.dataset is not None else "moons"
+
     def resolved(self) -> dict[str, Any]:
         """Return every setting with the mode defaults filled in."""
         values = dataclasses.asdict(self)
+        values["dataset"] = self.resolved_dataset
         values["n_samples"] = self.resolved_n_samples
         values["epochs"] = self.resolved_epochs
         return values

@@ -43,4 +43,4 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     content.figure(ax.figure, "scatter", caption)
 
 
-SECTION = ReportSection(name="data", title="Data and decision boundary", build=build)
+SECTION = ReportSection(name="data", title="Data and the trained network's prediction", build=build)
