@@ -147,9 +147,10 @@ def plot_optimizer_comparison(
 
     The y-limits come from the runs that did not diverge, so one blown-up
     run does not flatten the others. Diverged runs (the keys of
-    ``frame.attrs["diverged"]``) are drawn dashed, labelled "diverged" and
-    clipped at the axis edge, where a triangle marks the epoch at which they
-    leave the axes. When every run diverged, the limits fit all of them.
+    ``frame.attrs["diverged"]``) are drawn dashed, labelled "(diverged)" and
+    clipped at the axis edge. A triangle on the top edge marks the epoch at
+    which such a run leaves the axes upwards. When every run diverged, the
+    limits fit all of them.
 
     Args:
         frame: the long DataFrame of
@@ -246,18 +247,14 @@ def plot_sharpness(
             ax.axhline(threshold, color=line.get_color(), linestyle="--", label=f"{label}: {name}")
             drawn.append(np.array([threshold]))
     _choose_sharpness_scale(ax, np.concatenate(drawn), log)
-    ax.xaxis.set_major_locator(_integer_locator())
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("top Hessian eigenvalue")
     ax.set_title("Sharpness")
     ax.legend()
     return ax
-
-
-def _integer_locator():
-    from matplotlib.ticker import MaxNLocator
-
-    return MaxNLocator(integer=True)
 
 
 def _choose_sharpness_scale(ax: Axes, values: np.ndarray, log: bool | None) -> None:

@@ -142,9 +142,9 @@ def _sharpness_step(ctx: ReportContext, initial: float) -> tuple[float, str]:
     """Choose the gradient-descent step of the sharpness run and the sentence that explains it.
 
     A step set by the user for an SGD run is kept. Otherwise the default SGD
-    step is used unless it exceeds 2/λ₀, where gradient descent is unstable
-    from the first step; then the step becomes 1/λ₀, which puts the start
-    halfway below the 2/η line.
+    step is used unless it exceeds 2/λ₀, because gradient descent is then
+    unstable from the first step. In that case the step becomes 1/λ₀, which
+    starts the sharpness at half of 2/η.
     """
     config = ctx.config
     if config.optimizer == "sgd" and config.lr is not None:
