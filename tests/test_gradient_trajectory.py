@@ -466,6 +466,98 @@ def test_comparison_plot_one_line_per_optimizer(moons64):
     plt.close("all")
 
 
+def comparison_frame(values: dict[str, list[float]], diverged: tuple[str, ...]) -> pd.DataFrame:
+    """Build a compare_optimizers-like long frame of one metric, "loss", per optimizer."""
+    rows = [
+        {"optimizer": label, "epoch": epoch, "step": epoch, "metric": "loss", "value": value}
+        for label, series in values.items()
+        for epoch, value in enumerate(series)
+    ]
+    frame = pd.DataFrame(rows)
+    frame.attrs["diverged"] = {label: "Training diverged." for label in diverged}
+    return frame
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_comparison_limits_ignore_diverged_run(log):
+    import matplotlib.pyplot as plt
+
+    stable = {"adam": [1.0, 0.5, 0.3, 0.2], "rmsprop": [1.0, 0.4, 0.25, 0.1]}
+    frame = comparison_frame({"sgd": [1.0, 1e3, 1e9, 1e18], **stable}, diverged=("sgd",))
+    ax = plot_optimizer_comparison(frame, "loss", log=log)
+    low, high = ax.get_ylim()
+    assert ax.get_yscale() == ("log" if log else "linear")
+    assert high < 2.0  # 1e18 of the diverged run would otherwise set the top
+    assert high >= 1.0
+    assert low <= 0.1
+    assert low > (0.0 if log else -0.1)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert lines["sgd (diverged)"].get_linestyle() == "--"
+    assert lines["adam"].get_linestyle() == "-"
+    edge_markers = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    assert len(edge_markers) == 1
+    assert edge_markers[0].get_xdata()[0] == 1  # the epoch where the diverged run leaves the axes
+    assert edge_markers[0].get_ydata()[0] == pytest.approx(high)
+    plt.close("all")
+
+
+def test_comparison_limits_when_all_diverged():
+    import matplotlib.pyplot as plt
+
+    frame = comparison_frame({"sgd": [1.0, 1e6], "momentum": [1.0, 1e3]}, diverged=("sgd", "momentum"))
+    ax = plot_optimizer_comparison(frame, "loss")
+    low, high = ax.get_ylim()
+    assert high >= 1e6
+    assert low <= 1.0
+    assert not [line for line in ax.get_lines() if line.get_marker() == "^"]
+    plt.close("all")
+
+
+def sharpness_frame(values: list[float], threshold: float | None = None) -> pd.DataFrame:
+    rows = [{"epoch": epoch, "step": epoch, "metric": "sharpness", "value": value} for epoch, value in enumerate(values)]
+    if threshold is not None:
+        rows.append({"epoch": 0, "step": 0, "metric": "stability_threshold", "value": threshold})
+    return pd.DataFrame(rows).assign(optimizer="sgd")
+
+
+@pytest.mark.parametrize(
+    ("values", "threshold", "scale"),
+    [
+        ([30.0, 29.0, 1.5e10], 4.0, "log"),  # a diverging run far above its 2/η line
+        ([30.0, 29.0, 28.0], 59.0, "linear"),  # within one decade
+        ([1.0, 2.0, 3.0], 500.0, "log"),  # the line alone makes the span wide
+    ],
+)
+def test_sharpness_scale_follows_span(values, threshold, scale):
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_sharpness(sharpness_frame(values, threshold))
+    assert ax.get_yscale() == scale
+    ticks = [tick for tick in ax.get_xticks() if 0 <= tick <= len(values) - 1]
+    assert ticks
+    assert all(float(tick).is_integer() for tick in ticks)
+    plt.close("all")
+
+
+def test_sharpness_scale_overrides_and_warnings():
+    import matplotlib.pyplot as plt
+
+    wide_with_negative = sharpness_frame([-0.5, 10.0, 1e4])
+    with pytest.warns(RuntimeWarning, match=r"more than two decades, but are not all positive"):
+        ax = plot_sharpness(wide_with_negative)
+    assert ax.get_yscale() == "linear"
+    with pytest.warns(RuntimeWarning, match=r"log=True needs positive sharpness values; the smallest is -0.5"):
+        ax = plot_sharpness(wide_with_negative, log=True)
+    assert ax.get_yscale() == "linear"
+    assert plot_sharpness(sharpness_frame([1.0, 2.0]), log=True).get_yscale() == "log"
+    assert plot_sharpness(sharpness_frame([1.0, 1e6]), log=False).get_yscale() == "linear"
+    with pytest.raises(TypeError, match="log must be True, False or None; got 'yes'"):
+        plot_sharpness(sharpness_frame([1.0, 2.0]), log="yes")
+    plt.close("all")
+
+
 # Report section ------------------------------------------------------------------
 
 
@@ -484,6 +576,8 @@ def test_dynamics_report_section(tmp_path):
     assert metrics["main_run"]["norm_final"] > 0
     assert metrics["sharpness"]["stability_threshold"] == pytest.approx(2 / 0.5)
     assert metrics["sharpness"]["max"] >= metrics["sharpness"]["final"]
+    assert metrics["sharpness"]["initial_sharpness"] == pytest.approx(metrics["sharpness"]["initial"])
+    assert metrics["sharpness"]["lr"] <= 2 / metrics["sharpness"]["initial_sharpness"]
     figures = ("dynamics_optimizers.png", "dynamics_balancedness.png", "dynamics_sharpness.png")
     for name in [f"figures/{figure}" for figure in figures] + ["data/dynamics_optimizers_final.csv"]:
         assert (tmp_path / "out" / name).is_file(), name
@@ -505,3 +599,25 @@ def test_dynamics_report_section_after_divergence(tmp_path):
     cells = re.findall(r"<td>(.*?)</td>", section)
     assert cells
     assert not any("nan" in cell.lower() for cell in cells)
+
+
+def test_sharpness_step_matches_initial_sharpness():
+    from types import SimpleNamespace
+
+    from reluscape.report import RunConfig
+    from reluscape.report.sections.dynamics import _sharpness_step
+
+    default_run = SimpleNamespace(config=RunConfig(optimizer="adam"))
+    lr, reason = _sharpness_step(default_run, 29.5)
+    assert lr == pytest.approx(1 / 29.5)  # the default 0.5 exceeds 2/λ₀ ≈ 0.068
+    assert "η = 1/λ₀" in reason
+    lr, reason = _sharpness_step(default_run, 1.0)
+    assert lr == 0.5
+    assert "starts stable" in reason
+    lr, reason = _sharpness_step(default_run, -1.0)
+    assert lr == 0.5
+    assert "not positive" in reason
+    user_run = SimpleNamespace(config=RunConfig(optimizer="sgd", lr=1.0))
+    lr, reason = _sharpness_step(user_run, 29.5)
+    assert lr == 1.0
+    assert "is kept although it exceeds 2/λ₀" in reason

@@ -246,3 +246,24 @@ def test_plots_return_axes(moons64):
     with pytest.raises(ValueError, match=r"metrics \['grad_norm'\] were not recorded"):
         plot_weight_norms(monitor.result, metrics=["grad_norm"])
     plt.close("all")
+
+
+def test_balancedness_plot_keeps_label_inside(moons64):
+    import io
+
+    import matplotlib.pyplot as plt
+
+    monitor = WeightNormMonitor()
+    # A small step gives drifts near 1e-4, whose long tick labels pushed the y-label off a default-layout figure.
+    ShallowReLUTrainer(ShallowReLU(2, 12, seed=0), moons64, optimizer="sgd", lr=0.01, epochs=3, callbacks=[monitor]).fit()
+    ax = plot_balancedness_drift(monitor.result)
+    figure = ax.figure
+    figure.savefig(io.BytesIO(), format="png")
+    renderer = figure.canvas.get_renderer()
+    label = ax.yaxis.label.get_window_extent(renderer)
+    assert label.x0 >= 0
+    assert ax.get_tightbbox(renderer).x0 >= 0
+    given_figure, given = plt.subplots()
+    plot_balancedness_drift(monitor.result, ax=given)
+    assert given_figure.get_layout_engine() is None  # a caller's figure keeps its own layout
+    plt.close("all")

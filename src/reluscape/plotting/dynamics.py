@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,42 @@ __all__ = [
 ]
 
 _LONG_COLUMNS = ("epoch", "step", "metric", "value")
+# plot_sharpness switches to a log y-axis when the drawn values span more than this ratio (two decades).
+SHARPNESS_LOG_RATIO = 100.0
+# Fraction of the data range (in log10 units on a log axis) left free above and below the curves.
+_Y_MARGIN = 0.05
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    """Return ``ax``, or the axes of a new figure whose layout keeps every label inside it."""
+    if ax is not None:
+        return ax
+    ax = get_axes(None)
+    ax.figure.set_layout_engine("constrained")
+    return ax
+
+
+def _padded_limits(values: np.ndarray, log: bool) -> tuple[float, float] | None:
+    """Return y-limits that contain the finite ``values`` with a margin, or None when there are none.
+
+    On a log axis the margin is taken in log10 units and non-positive values are ignored.
+    """
+    values = values[np.isfinite(values)]
+    if log:
+        values = np.log10(values[values > 0])
+    if values.size == 0:
+        return None
+    low, high = float(values.min()), float(values.max())
+    if high > low:
+        margin = _Y_MARGIN * (high - low)
+    elif log:
+        margin = 0.3  # a factor of two either side of a constant curve
+    else:
+        margin = 0.5 * abs(high) if high != 0 else 1.0
+    low, high = low - margin, high + margin
+    if log:
+        return 10.0**low, 10.0**high
+    return low, high
 
 
 def _set_log_scale(ax: Axes, values: np.ndarray, log: bool) -> None:
@@ -89,7 +127,7 @@ def plot_gradient_trajectory(
         raise TypeError(f"trajectory must be a GradientTrajectory; got {type(trajectory).__name__}.")
     frame = trajectory.to_frame(per_step=per_step)
     metrics = _check_metrics(metrics, frame["metric"].unique().tolist())
-    ax = get_axes(ax)
+    ax = _new_axes(ax)
     _plot_long(ax, frame, metrics, x="step" if per_step else "epoch", log=log)
     ax.set_xlabel("step" if per_step else "epoch")
     ax.set_ylabel("value")
@@ -107,28 +145,54 @@ def plot_optimizer_comparison(
 ) -> Axes:
     """Plot one metric against epoch, one line per optimizer.
 
+    The y-limits come from the runs that did not diverge, so one blown-up
+    run does not flatten the others. Diverged runs (the keys of
+    ``frame.attrs["diverged"]``) are drawn dashed, labelled "(diverged)" and
+    clipped at the axis edge. A triangle on the top edge marks the epoch at
+    which such a run leaves the axes upwards. When every run diverged, the
+    limits fit all of them.
+
     Args:
         frame: the long DataFrame of
             :meth:`GradientTrajectoryAnalyzer.compare_optimizers` (columns
             optimizer, epoch, step, metric, value).
         metric: the metric to draw, e.g. ``"loss"``, ``"grad_norm"``, ``"norm"``.
         ax: axes to draw on; a new figure when None.
-        log: logarithmic y-axis when every value is positive.
+        log: logarithmic y-axis when every finite value of the runs that set
+            the limits is positive.
 
     Returns:
-        The Axes drawn on. Runs that diverged are marked in the legend.
+        The Axes drawn on.
     """
     _check_long_frame(frame, "frame")
     if "optimizer" not in frame.columns:
         raise ValueError("frame must have an 'optimizer' column; pass the output of compare_optimizers.")
     _check_metrics([metric], frame["metric"].unique().tolist())
     diverged = frame.attrs.get("diverged", {})
-    ax = get_axes(ax)
+    ax = _new_axes(ax)
     rows = frame[frame["metric"] == metric]
+    stable = rows[~rows["optimizer"].isin(list(diverged))]
+    if stable.empty:
+        stable = rows
+    scale_values = stable["value"].to_numpy(dtype=float)
+    _set_log_scale(ax, scale_values, log)
+    limits = _padded_limits(scale_values, ax.get_yscale() == "log")
+
     for label, run in rows.groupby("optimizer", sort=False):
-        suffix = " (diverged)" if label in diverged else ""
-        _plot_long(ax, run, [metric], x="epoch", log=False, label=f"{label}{suffix}")
-    _set_log_scale(ax, rows["value"].to_numpy(dtype=float), log)
+        is_diverged = label in diverged
+        run = run.sort_values("step")
+        run = run[np.isfinite(run["value"])]
+        style = {"linestyle": "--", "label": f"{label} (diverged)"} if is_diverged else {"label": label}
+        line = ax.plot(run["epoch"], run["value"], **style)[0]
+        if is_diverged and limits is not None:
+            above = run[run["value"] > limits[1]]
+            if len(above):
+                # clip_on=False keeps the marker visible on the top edge of the axes.
+                ax.plot(
+                    [above["epoch"].iloc[0]], [limits[1]], marker="^", color=line.get_color(), clip_on=False, label="_nolegend_"
+                )
+    if limits is not None:
+        ax.set_ylim(*limits)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} by optimizer")
@@ -136,7 +200,9 @@ def plot_optimizer_comparison(
     return ax
 
 
-def plot_sharpness(trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_sharpness(
+    trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | None = None, *, log: bool | None = None
+) -> Axes:
     """Plot the sharpness (top Hessian eigenvalue) against epoch with its stability line.
 
     The dashed line is 2/η for full-batch gradient descent, or its momentum
@@ -147,6 +213,12 @@ def plot_sharpness(trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | Non
         trajectory: an analyzer's result, or a comparison frame (one line
             per optimizer).
         ax: axes to draw on; a new figure when None.
+        log: True for a log y-axis, False for a linear one, None (default)
+            for a log axis when the finite sharpness values and stability
+            lines span more than two decades (a ratio above
+            ``SHARPNESS_LOG_RATIO``). A log axis needs every one of these
+            values positive; otherwise the axis stays linear with a
+            RuntimeWarning.
 
     Returns:
         The Axes drawn on.
@@ -157,10 +229,13 @@ def plot_sharpness(trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | Non
     else:
         _check_long_frame(trajectory, "trajectory")
         frame = trajectory if "optimizer" in trajectory.columns else trajectory.assign(optimizer="run")
+    if log is not None and not isinstance(log, bool):
+        raise TypeError(f"log must be True, False or None; got {log!r}.")
     sharpness = frame[frame["metric"] == "sharpness"]
     if sharpness.empty:
         raise ValueError("no sharpness was recorded; attach GradientTrajectoryAnalyzer(sharpness_every=k).")
-    ax = get_axes(ax)
+    ax = _new_axes(ax)
+    drawn = [sharpness["value"].to_numpy(dtype=float)]
     for label, run in sharpness.groupby("optimizer", sort=False):
         run = run.sort_values("step")
         line = ax.plot(run["epoch"], run["value"], marker="o", markersize=3, label=f"{label}: sharpness")[0]
@@ -168,12 +243,44 @@ def plot_sharpness(trajectory: GradientTrajectory | pd.DataFrame, ax: Axes | Non
         if len(thresholds):
             # Momentum runs have the line (2 + 2β)/η or its Nesterov form, so only plain SGD is called 2/η.
             name = "2/η line" if label == "sgd" else "stability threshold"
-            ax.axhline(float(thresholds.iloc[0]), color=line.get_color(), linestyle="--", label=f"{label}: {name}")
+            threshold = float(thresholds.iloc[0])
+            ax.axhline(threshold, color=line.get_color(), linestyle="--", label=f"{label}: {name}")
+            drawn.append(np.array([threshold]))
+    _choose_sharpness_scale(ax, np.concatenate(drawn), log)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("top Hessian eigenvalue")
     ax.set_title("Sharpness")
     ax.legend()
     return ax
+
+
+def _choose_sharpness_scale(ax: Axes, values: np.ndarray, log: bool | None) -> None:
+    """Set a log y-axis when ``log`` is True, or when None and the values span more than two decades."""
+    finite = values[np.isfinite(values)]
+    if log is False or finite.size == 0:
+        return
+    if np.all(finite > 0):
+        if log or finite.max() / finite.min() > SHARPNESS_LOG_RATIO:
+            ax.set_yscale("log")
+        return
+    if log:
+        warnings.warn(
+            f"log=True needs positive sharpness values; the smallest is {finite.min():.3g}, so the y-axis stays linear.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    magnitudes = np.abs(finite[finite != 0])
+    if magnitudes.size and magnitudes.max() / magnitudes.min() > SHARPNESS_LOG_RATIO:
+        warnings.warn(
+            f"sharpness values span [{finite.min():.3g}, {finite.max():.3g}], more than two decades, but are not "
+            "all positive, so the y-axis stays linear.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def plot_weight_norms(
@@ -198,7 +305,7 @@ def plot_weight_norms(
         raise TypeError(f"trajectory must be a WeightNormTrajectory; got {type(trajectory).__name__}.")
     frame = trajectory.to_frame()
     metrics = _check_metrics(metrics, frame["metric"].unique().tolist())
-    ax = get_axes(ax)
+    ax = _new_axes(ax)
     _plot_long(ax, frame, metrics, x="epoch", log=log)
     ax.set_xlabel("epoch")
     ax.set_ylabel("value")
@@ -235,7 +342,7 @@ def plot_balancedness_drift(
     drift = trajectory.step_balancedness_drift if per_step else trajectory.balancedness_drift  # (records, m)
     x = np.array([record["step" if per_step else "epoch"] for record in records])
     order = np.argsort(-np.abs(np.nan_to_num(drift[-1], nan=np.inf)))[:max_neurons]
-    ax = get_axes(ax)
+    ax = _new_axes(ax)
     ax.plot(x, drift[:, order], linewidth=0.8, alpha=0.8)
     ax.axhline(0.0, color="k", linewidth=0.6)
     ax.set_xlabel("step" if per_step else "epoch")

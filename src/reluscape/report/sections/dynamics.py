@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import pandas as pd
+from scipy.sparse.linalg import ArpackNoConvergence
 
+from reluscape.analysis.gradient_analysis import GradientAnalyzer
 from reluscape.experiments.gradient_trajectory_analyzer import GradientTrajectoryAnalyzer
 from reluscape.experiments.shallow_trainer import DEFAULT_LEARNING_RATES, Callback, ShallowReLUTrainer
 from reluscape.experiments.weight_norm_monitor import WeightNormMonitor
@@ -71,7 +74,7 @@ def _comparison(ctx: ReportContext, content: SectionContent) -> None:
     for label, message in frame.attrs["diverged"].items():
         content.note(f"The {label} run diverged: {message} Its curves stop at the last finite epoch.")
 
-    figure, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
     for ax, metric in zip(axes, ("loss", "grad_norm", "norm")):
         plot_optimizer_comparison(frame, metric, ax=ax, log=metric != "norm")
     axes[2].set_ylabel("‖θ‖ (all parameters)")
@@ -79,7 +82,8 @@ def _comparison(ctx: ReportContext, content: SectionContent) -> None:
         figure,
         "optimizers",
         "Training loss, full-batch gradient norm and weight norm ‖θ‖ per epoch for each optimizer, "
-        "from the same initialisation.",
+        "from the same initialisation. The y-limits fit the runs that did not diverge; a diverged run is "
+        "dashed and leaves the axes at the triangle.",
     )
     summary = _final_values(frame, ("loss", "grad_norm", "norm", "path_norm", "max_abs_balancedness_drift", "test_loss"))
     content.table(summary, "optimizers_final", "Values after the last epoch of each run")
@@ -111,7 +115,7 @@ def _balancedness(ctx: ReportContext, content: SectionContent) -> None:
 
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     plot_balancedness_drift(result, ax=axes[0], max_neurons=32)
     plot_weight_norms(result, ax=axes[1], metrics=("norm", "norm_hidden", "norm_output", "path_norm"))
     optimizer = ctx.history.settings["optimizer"]
@@ -123,11 +127,62 @@ def _balancedness(ctx: ReportContext, content: SectionContent) -> None:
     )
 
 
+def _initial_sharpness(ctx: ReportContext) -> float:
+    """Return the top Hessian eigenvalue λ₀ of the training loss at the initial weights (NaN if Lanczos fails)."""
+    analyzer = GradientAnalyzer(_initial_model(ctx), ctx.dataset)
+    try:
+        return float(analyzer.eigenvalues(k=1, which="largest").max)
+    except ValueError as error:
+        if not isinstance(error.__cause__, ArpackNoConvergence):
+            raise
+        return float("nan")
+
+
+def _sharpness_step(ctx: ReportContext, initial: float) -> tuple[float, str]:
+    """Choose the gradient-descent step of the sharpness run and the sentence that explains it.
+
+    A step set by the user for an SGD run is kept. Otherwise the default SGD
+    step is used unless it exceeds 2/λ₀, because gradient descent is then
+    unstable from the first step. In that case the step becomes 1/λ₀, which
+    starts the sharpness at half of 2/η.
+    """
+    config = ctx.config
+    if config.optimizer == "sgd" and config.lr is not None:
+        lr = config.lr
+        if initial > 0 and lr > 2 / initial:
+            return lr, (
+                f"The step η = {lr:g} of the configuration is kept although it exceeds 2/λ₀ = {2 / initial:.3g} "
+                f"(λ₀ = {initial:.4g} is the sharpness at the initial weights), so the run is unstable from the start."
+            )
+        return lr, f"The step η = {lr:g} is that of the configuration (λ₀ = {initial:.4g} at the initial weights)."
+    default = DEFAULT_LEARNING_RATES["sgd"]
+    if initial > 0 and default > 2 / initial:
+        lr = 1 / initial
+        return lr, (
+            f"The default step η = {default:g} exceeds 2/λ₀ = {2 / initial:.3g}, where λ₀ = {initial:.4g} is the "
+            f"sharpness at the initial weights, so gradient descent would be unstable from the first step. This run "
+            f"uses η = 1/λ₀ = {lr:.3g} instead, which starts the sharpness at half of 2/η."
+        )
+    if initial <= 0:
+        return default, f"The default step η = {default:g} is used because the initial sharpness λ₀ = {initial:.4g} is not positive."
+    return default, (
+        f"The default step η = {default:g} is at most 2/λ₀ = {2 / initial:.3g} (λ₀ = {initial:.4g} at the initial "
+        "weights), so the run starts stable."
+    )
+
+
 def _sharpness(ctx: ReportContext, content: SectionContent) -> None:
     from reluscape.plotting.dynamics import plot_sharpness
 
     config = ctx.config
-    lr = config.lr if config.optimizer == "sgd" and config.lr is not None else DEFAULT_LEARNING_RATES["sgd"]
+    initial = _initial_sharpness(ctx)
+    if not math.isfinite(initial):
+        content.note(
+            "The sharpness trace is skipped: the top Hessian eigenvalue at the initial weights could not be computed "
+            f"(got {initial}), so no gradient-descent step can be matched to it."
+        )
+        return
+    lr, step_reason = _sharpness_step(ctx, initial)
     epochs = min(config.resolved_epochs, QUICK_COMPARISON_EPOCHS) if ctx.quick else config.resolved_epochs
     every = max(1, epochs // SHARPNESS_POINTS)
     analyzer = GradientTrajectoryAnalyzer(sharpness_every=every)
@@ -140,17 +195,18 @@ def _sharpness(ctx: ReportContext, content: SectionContent) -> None:
     result = analyzer.result
     content.paragraph(
         f"Sharpness (the largest eigenvalue of the Hessian of the full-batch training loss, float64) every {every} "
-        f"epoch(s) of full-batch gradient descent with step η = {lr:g} from the same initial weights. Gradient "
-        f"descent on a quadratic is stable only while the sharpness stays below 2/η = {2 / lr:g}; on neural "
-        "networks full-batch gradient descent typically raises the sharpness to about that line and keeps it "
-        "there (the edge of stability), unless the loss itself flattens first, as cross-entropy does once the "
-        "data are fitted."
+        f"epoch(s) of full-batch gradient descent with step η = {lr:.3g} from the same initial weights. "
+        f"{step_reason} Gradient descent on a quadratic is stable only while the sharpness stays below "
+        f"2/η = {2 / lr:.3g}; on neural networks full-batch gradient descent typically raises the sharpness to about "
+        "that line and keeps it there (the edge of stability), unless the loss itself flattens first, as "
+        "cross-entropy does once the data are fitted."
     )
     if history.diverged:
         content.note(f"This gradient-descent run diverged: {history.message} The trace stops there.")
     sharpness = [record["sharpness"] for record in result.sharpness_records]
     content.metrics["sharpness"] = {
         "lr": lr,
+        "initial_sharpness": initial,
         "stability_threshold": result.stability_threshold,
         "every": every,
         "initial": sharpness[0],
@@ -158,7 +214,7 @@ def _sharpness(ctx: ReportContext, content: SectionContent) -> None:
         "final": sharpness[-1],
     }
     ax = plot_sharpness(result)
-    content.figure(ax.figure, "sharpness", f"Sharpness under full-batch gradient descent (η = {lr:g}) with the 2/η line.")
+    content.figure(ax.figure, "sharpness", f"Sharpness under full-batch gradient descent (η = {lr:.3g}) with the 2/η line.")
 
 
 def build(ctx: ReportContext, content: SectionContent) -> None:
