@@ -679,3 +679,40 @@ def test_grid_rows_match_preactivation_exactly():
     assert (encoded.patterns(rows, columns) == direct).all()
     hashes = grid_engine.grid_hashes(encoded, grid_engine.hash_keys(50), 77).ravel()
     assert (hashes == grid_engine.pattern_hashes(direct, grid_engine.hash_keys(50))).all()
+
+
+def test_slice_features_skip_binary_and_rank_by_variance():
+    from reluscape.report.sections.regions import slice_features
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([
+        rng.normal(scale=1.0, size=200),  # 0: continuous, small variance
+        rng.integers(0, 2, size=200) * 10.0,  # 1: binary, largest variance
+        rng.normal(scale=3.0, size=200),  # 2: continuous, largest continuous variance
+        rng.normal(scale=2.0, size=200),  # 3: continuous, second largest
+    ])
+    assert slice_features(torch.tensor(X)) == (2, 3)
+
+
+def test_slice_features_fall_back_to_binary_then_constant():
+    from reluscape.report.sections.regions import slice_features
+
+    rng = np.random.default_rng(1)
+    one_continuous = np.column_stack([
+        np.full(50, 4.0),  # 0: constant
+        rng.integers(0, 2, size=50).astype(float),  # 1: binary
+        rng.normal(size=50),  # 2: continuous
+    ])
+    assert slice_features(torch.tensor(one_continuous)) == (1, 2)
+    all_constant = np.ones((10, 3))
+    assert slice_features(torch.tensor(all_constant)) == (0, 1)
+
+
+def test_region_caption_depends_on_task():
+    from reluscape.report.sections.regions import _boundary_and_data_caption
+
+    regression = _boundary_and_data_caption("regression", 1)
+    assert "boundary" not in regression
+    assert "target" in regression
+    assert "decision boundary" in _boundary_and_data_caption("binary", 1)
+    assert "predicted classes" in _boundary_and_data_caption("multiclass", 3)

@@ -172,6 +172,7 @@ def test_all_relus_dead_is_degenerate():
     assert classifier.dead_neurons() == (0, 1, 2)
     assert report.label == "degenerate"
     assert report.dead_neurons == (0, 1, 2)
+    assert "Neurons inactive on every training input: [0, 1, 2]." in report.summary()
     assert "dead_neurons" in report.flags
     assert report.n_symmetry_directions == 0
 
@@ -190,6 +191,7 @@ def test_kink_flagged_and_second_order_invalid():
     assert not report.second_order_valid
     assert "kink" in report.flags
     assert "Second-order test not valid" in report.summary()
+    assert "1 training input lies on the hyperplanes" in report.summary()
 
 
 def test_always_active_neuron_flagged():
@@ -263,5 +265,21 @@ def test_plot_critical_point_shows_zero_band():
     report = CriticalPointClassifier(near_minimum_model(), (X, y)).find_critical_point().report
     ax = plot_critical_point(report)
     assert ax.get_title().startswith("local minimum")
+    counts = f"{report.n_negative} negative, {report.n_zero} zero, {report.n_positive} positive"
+    assert ax.get_title().endswith(counts)
     assert len(ax.collections[0].get_offsets()) == report.eigenvalues.numel()
     plt.close("all")
+
+
+@pytest.mark.parametrize(
+    ("status", "n_iterations", "expected"),
+    [
+        ("max_iter", 5, "stopped at the iteration limit (5 iterations)"),
+        ("converged", 1, "converged after 1 iteration"),
+        ("stalled", 3, "stalled after 3 iterations"),
+    ],
+)
+def test_report_describes_search_stop(status, n_iterations, expected):
+    from reluscape.report.sections.curvature import _describe_stop
+
+    assert _describe_stop(status, n_iterations) == expected

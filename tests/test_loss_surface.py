@@ -752,3 +752,29 @@ def test_pca_plane_rejects_empty_trajectory():
     visualizer = LossSurfaceVisualizer(ShallowReLU(2, 4, seed=0), data)
     with pytest.raises(ValueError, match="trajectory must have at least 3 points for a PCA plane; got 0"):
         visualizer.pca_plane([])
+
+
+def test_report_barrier_sentence():
+    from reluscape.report.sections.loss_surface import _barrier_sentence
+
+    none = _barrier_sentence(0.0, 1.0, (0.3, 0.7))
+    assert none.startswith("There is no barrier")
+    assert "α" not in none
+    assert _barrier_sentence(1e-17, 0.5, (0.3, 0.7)).startswith("There is no barrier")
+    found = _barrier_sentence(0.125, 0.4, (0.3, 0.7))
+    assert found == "Barrier height between the initial and the trained network: 0.125 (at α = 0.4)."
+
+
+def test_contour_legend_below_axes(trained, moons):
+    model, recorder = trained
+    surface = LossSurfaceVisualizer(model, moons).pca_plane(recorder, resolution=4)
+    ax = plot_loss_contour(surface)
+    legend = ax.get_legend()
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert "start" in labels
+    ax.figure.canvas.draw()
+    legend_box = legend.get_window_extent()
+    axes_box = ax.get_window_extent()
+    # The legend sits entirely below the axes, so it covers no marker inside them.
+    assert legend_box.y1 < axes_box.y0
+    plt.close(ax.figure)

@@ -663,3 +663,28 @@ def test_barrier_resume_retrains_incomplete_width(moons, tmp_path, monkeypatch):
 def test_barrier_needs_two_seeds(moons):
     with pytest.raises(ValueError, match=r"metrics 'barrier' needs at least 2 seeds to pair their solutions; got seeds \[0\]"):
         OverparamExperiment(moons, [2], seeds=(0,), metrics=("barrier",))
+
+
+def test_report_panels_log_scale_region_count(moons):
+    import matplotlib.pyplot as plt
+
+    from reluscape.report.sections.overparam import plot_metrics_vs_width
+
+    experiment = sweep(moons, widths=(2, 8), metrics=("sharpness", "region_count"))
+    experiment.run()
+    figure = plot_metrics_vs_width(experiment, ["train_loss", "test_loss", "sharpness", "region_count"])
+    scales = {ax.get_ylabel(): ax.get_yscale() for ax in figure.axes}
+    assert scales["region count"] == "log"
+    assert scales["train loss"] == "log"
+    assert scales["sharpness"] == "linear"
+    plt.close(figure)
+
+
+def test_report_runs_table_drops_unset_target(moons):
+    from reluscape.report.sections.overparam import _runs_table
+
+    frame = sweep(moons, widths=(2,), epochs=3).run()
+    assert frame["epochs_to_target"].isna().all()
+    table = _runs_table(frame)
+    assert "epochs_to_target" not in table.columns
+    assert list(table.columns) == [column for column in frame.columns if column != "epochs_to_target"]

@@ -122,12 +122,13 @@ class CriticalPointReport(_SaveLoad):
             f"rescaling directions; λ in [{self.min_eigenvalue:.3e}, {self.max_eigenvalue:.3e}]."
         )
         if self.dead_neurons:
-            text += f" Dead neurons: {list(self.dead_neurons)}."
+            text += f" Neurons inactive on every training input: {list(self.dead_neurons)}."
         if self.always_active_neurons:
             text += f" Neurons active on every input (linear on the data): {list(self.always_active_neurons)}."
         if not self.second_order_valid:
             text += (
-                f" Second-order test not valid: {self.n_kinks} training inputs lie on the hyperplanes of "
+                f" Second-order test not valid: {self.n_kinks} training "
+                f"{'input lies' if self.n_kinks == 1 else 'inputs lie'} on the hyperplanes of "
                 f"neurons {list(self.kink_neurons)}, where the Hessian does not exist."
             )
         return text

@@ -228,7 +228,7 @@ def plot_critical_point(report: CriticalPointReport, ax: Axes | None = None) -> 
     ax.set_yscale("symlog", linthresh=max(tol, 1e-300))
     ax.set_xlabel("rank (0 = largest)")
     ax.set_ylabel("λ")
-    title = f"{report.label}: {report.n_negative} −, {report.n_zero} 0, {report.n_positive} +"
+    title = f"{report.label}: {report.n_negative} negative, {report.n_zero} zero, {report.n_positive} positive"
     if not report.second_order_valid:
         title += " (kink: not valid)"
     ax.set_title(title)

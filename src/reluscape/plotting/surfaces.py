@@ -117,7 +117,10 @@ def plot_loss_contour(
         alpha0, beta0 = surface.center_coordinates
         ax.plot(alpha0, beta0, marker="*", color="red", markeredgecolor="k", markersize=14, linestyle="none",
                 label=f"model (loss {surface.center_loss:.4g})")
-        ax.legend(loc="upper right", fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        # Below the axes, so the legend never covers the model, the trajectory or its start and end. The grey
+        # face keeps the white trajectory markers visible in the legend.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4, fontsize="small", facecolor="0.8")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
     ax.set_title(_title(surface))

@@ -13,6 +13,18 @@ _LANCZOS_K = 20
 _TOP_VECTORS = 5
 
 
+def _describe_stop(status: str, n_iterations: int) -> str:
+    """Phrase a critical-point search's stop status and iteration count as a clause."""
+    iterations = f"{n_iterations} iteration{'' if n_iterations == 1 else 's'}"
+    phrases = {
+        "converged": f"converged after {iterations}",
+        "max_iter": f"stopped at the iteration limit ({iterations})",
+        "stalled": f"stalled after {iterations}",
+        "diverged": f"diverged after {iterations}",
+    }
+    return phrases.get(status, f"{status} after {iterations}")
+
+
 def build(ctx: ReportContext, content: SectionContent) -> None:
     from reluscape.analysis import GradientAnalyzer
     from reluscape.experiments import CriticalPointClassifier
@@ -86,8 +98,9 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
         return
     content.metrics["nearby_label"] = search.report.to_dict()
     content.paragraph(
-        f"Levenberg–Marquardt search on ∇L = 0 from the trained point: {search.status} after "
-        f"{search.n_iterations} iterations ({search.message}) The point it reached: {search.report.summary()}"
+        "Levenberg–Marquardt search on ∇L = 0 from the trained point: "
+        f"{_describe_stop(search.status, search.n_iterations)}: {search.message} "
+        f"The point it reached: {search.report.summary()}"
     )
     import pandas as pd
 

@@ -33,6 +33,18 @@ def _most_influential_neuron(model: ShallowReLU) -> int:
     return int(influence.argmax())
 
 
+def _barrier_sentence(barrier: float, barrier_alpha: float, endpoint_losses: tuple[float, float]) -> str:
+    """Describe the barrier between the trained and the initial network in one sentence."""
+    # The barrier is a max of differences of the losses, so values at their round-off level mean no barrier.
+    round_off = 64 * np.finfo(np.float64).eps * max(1.0, *map(abs, endpoint_losses))
+    if barrier <= round_off:
+        return (
+            "There is no barrier between the initial and the trained network: the loss stays at or below the "
+            "straight line between the two end losses."
+        )
+    return f"Barrier height between the initial and the trained network: {barrier:.4g} (at α = {barrier_alpha:.3g})."
+
+
 def build(ctx: ReportContext, content: SectionContent) -> None:
     from reluscape.plotting.surfaces import plot_loss_contour, plot_loss_line
 
@@ -118,10 +130,7 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
                                         "endpoint_losses": list(curve.endpoint_losses)}
     content.metrics["hessian_eigenvalues"] = eigenvalues
     content.table(pd.DataFrame(rows), "summary", "Loss on each surface's grid")
-    content.paragraph(
-        f"Barrier height between the initial and the trained network: {curve.barrier:.4g} "
-        f"(at α = {curve.barrier_alpha:.3g})."
-    )
+    content.paragraph(_barrier_sentence(curve.barrier, curve.barrier_alpha, curve.endpoint_losses))
 
 
 SECTION = ReportSection(name="loss_surface", title="Loss surface", build=build, callbacks=_callbacks)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from reluscape.experiments.overparam_experiment import OverparamExperiment
 from reluscape.report.section import ReportContext, ReportSection, SectionContent
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Widths and seeds of the sweep. The full set spans the interpolation threshold
 # of the default data (750 training samples: P = n_train at m ≈ 187).
@@ -18,6 +22,7 @@ QUICK_SEEDS = 2
 # Epochs of the sweep; the sweep never trains longer than the report's main run.
 FULL_EPOCHS = 300
 QUICK_EPOCHS = 60
+_LOG_Y_COLUMNS = ("train_loss", "region_count")
 
 
 def _summary_table(experiment: OverparamExperiment) -> pd.DataFrame:
@@ -36,9 +41,35 @@ def _summary_table(experiment: OverparamExperiment) -> pd.DataFrame:
     return table.reset_index()
 
 
-def build(ctx: ReportContext, content: SectionContent) -> None:
+def _runs_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the per-run table without ``epochs_to_target``, which is NaN in every row without a target loss."""
+    return frame.drop(columns=["epochs_to_target"], errors="ignore")
+
+
+def plot_metrics_vs_width(experiment: OverparamExperiment, columns: list[str]) -> Figure:
+    """Draw one panel per sweep column against width, side by side.
+
+    The training loss and the region count get a log y axis because both span
+    orders of magnitude across widths.
+
+    Args:
+        experiment: a sweep that has run.
+        columns: numeric columns of the sweep's table, one panel each.
+
+    Returns:
+        The figure.
+    """
     import matplotlib.pyplot as plt
 
+    figure, axes = plt.subplots(1, len(columns), figsize=(5.3 * len(columns), 4.5), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        experiment.plot_metric(column, ax=ax, log_y=column in _LOG_Y_COLUMNS)
+    # Extra width padding keeps each y label clear of the neighbouring panel's tick labels.
+    figure.tight_layout(w_pad=2.0)
+    return figure
+
+
+def build(ctx: ReportContext, content: SectionContent) -> None:
     config = ctx.config
     settings = ctx.history.settings
     widths = QUICK_WIDTHS if ctx.quick else FULL_WIDTHS
@@ -82,7 +113,8 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
             content.note(str(warning.message))
 
     content.table(_summary_table(experiment), "summary", "Per-width mean and standard deviation over seeds")
-    content.table(frame, "runs", "Every run: one row per width and seed", max_rows=40)
+    runs_table = _runs_table(frame)
+    content.table(runs_table, "runs", "Every run: one row per width and seed", max_rows=40)
     content.metrics.update(
         {
             "widths": list(widths),
@@ -90,7 +122,7 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
             "epochs": epochs,
             "interpolation_width": result.interpolation_width,
             "n_diverged": len(diverged),
-            "runs": frame.to_dict(orient="records"),
+            "runs": runs_table.to_dict(orient="records"),
         }
     )
 
@@ -98,9 +130,7 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
         content.note("Every run diverged, so there is nothing to plot.")
         return
     plotted_columns = ["train_loss", "test_loss", *metrics]
-    figure, axes = plt.subplots(1, len(plotted_columns), figsize=(5.3 * len(plotted_columns), 4.5))
-    for ax, column in zip(axes, plotted_columns):
-        experiment.plot_metric(column, ax=ax, log_y=column == "train_loss")
+    figure = plot_metrics_vs_width(experiment, plotted_columns)
     content.figure(
         figure,
         "metrics_vs_width",
