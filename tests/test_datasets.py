@@ -213,7 +213,7 @@ def test_csv_missing_target_column(tmp_path):
 def test_csv_non_numeric_feature(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("x,y\n1,0\n2,1\nabc,0\n4,1\n")
-    with pytest.raises(ValueError, match="feature column 'x' of .* must be numeric; line 4 holds 'abc'"):
+    with pytest.raises(ValueError, match="feature column 'x' of .* must be numeric; line 4 contains 'abc'"):
         SyntheticDatasetBuilder().from_csv(path, target="y")
 
 
@@ -221,7 +221,7 @@ def test_csv_non_numeric_feature(tmp_path):
 def test_csv_non_finite_feature(tmp_path, cell, shown):
     path = tmp_path / "data.csv"
     path.write_text(f"x,w,y\n1,1,0\n2,2,1\n3,{cell},0\n4,4,1\n")
-    with pytest.raises(ValueError, match=f"feature column 'w' of .* must be finite; line 4 holds {shown}"):
+    with pytest.raises(ValueError, match=f"feature column 'w' of .* must be finite; line 4 contains {shown}"):
         SyntheticDatasetBuilder().from_csv(path, target="y")
 
 
@@ -235,5 +235,5 @@ def test_csv_missing_target_value(tmp_path):
 def test_arrays_non_finite_feature():
     X = np.ones((10, 2))
     X[6, 1] = np.inf
-    with pytest.raises(ValueError, match="feature 'x1' must be finite; row 6 holds inf"):
+    with pytest.raises(ValueError, match="feature 'x1' must be finite; row 6 contains inf"):
         SyntheticDatasetBuilder().from_arrays(X, np.arange(10) % 2)

@@ -36,6 +36,7 @@ _BUNDLED_LOADERS = {
     "breast_cancer": sk_datasets.load_breast_cancer,
     "diabetes": sk_datasets.load_diabetes,
 }
+_BUNDLED_TASKS = {"iris": "multiclass", "wine": "multiclass", "breast_cancer": "binary", "diabetes": "regression"}
 # Integer-valued targets with at most this many distinct values are read as
 # class labels when the task is not given.
 _MAX_INFERRED_CLASSES = 20
@@ -142,7 +143,7 @@ class SyntheticDatasetBuilder:
         """
         check_choice("name", name, BUNDLED_DATASETS)
         bunch = _BUNDLED_LOADERS[name]()
-        task = "regression" if name == "diabetes" else ("binary" if name == "breast_cancer" else "multiclass")
+        task = _BUNDLED_TASKS[name]
         class_names = tuple(str(label) for label in getattr(bunch, "target_names", ())) if task != "regression" else ()
         return self._split(
             np.asarray(bunch.data, dtype=np.float64),
@@ -297,7 +298,9 @@ class SyntheticDatasetBuilder:
         target_name: str | None = None,
     ) -> Dataset:
         n = len(X)
-        n_classes = None if task == "regression" else int(np.max(y)) + 1 if len(y) else 0
+        n_classes = None
+        if task != "regression":
+            n_classes = int(np.max(y)) + 1
         n_test = math.ceil(self.test_size * n)
         n_train = n - n_test
         minimum = max(n_classes or 1, 1)
@@ -392,7 +395,7 @@ def _check_finite_features(X: np.ndarray, feature_names: tuple[str, ...]) -> Non
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"feature {feature_names[column]!r} must be finite; row {row} holds {X[row, column]}."
+            f"feature {feature_names[column]!r} must be finite; row {row} contains {X[row, column]}."
         )
 
 
@@ -405,7 +408,7 @@ def _numeric_columns(frame: pd.DataFrame, features: list[str], path: Path) -> np
         if not_numeric.any():
             position = int(np.flatnonzero(not_numeric.to_numpy())[0])
             raise ValueError(
-                f"feature column {column!r} of {str(path)!r} must be numeric; line {position + 2} holds "
+                f"feature column {column!r} of {str(path)!r} must be numeric; line {position + 2} contains "
                 f"{frame[column].iloc[position]!r}."
             )
         array = values.to_numpy(dtype=np.float64)
@@ -413,7 +416,7 @@ def _numeric_columns(frame: pd.DataFrame, features: list[str], path: Path) -> np
         if not_finite.any():
             position = int(np.flatnonzero(not_finite)[0])
             raise ValueError(
-                f"feature column {column!r} of {str(path)!r} must be finite; line {position + 2} holds "
+                f"feature column {column!r} of {str(path)!r} must be finite; line {position + 2} contains "
                 f"{array[position]}."
             )
         columns.append(array)
@@ -448,7 +451,7 @@ def _encode_targets(y: np.ndarray, task: str) -> tuple[np.ndarray, tuple[str, ..
         bad = ~np.isfinite(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"regression targets must be finite; row {row} holds {values[row]}.")
+            raise ValueError(f"regression targets must be finite; row {row} contains {values[row]}.")
         return values, ()
 
     if np.issubdtype(y.dtype, np.floating) and not _is_integer_valued(y):
