@@ -173,9 +173,10 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 
 h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2rem; margin-top: 2.2rem; }
 nav ol { columns: 2; } .meta { color: #555; }
 figure { display: inline-block; margin: 0.6rem 1rem 0.6rem 0; max-width: 100%; vertical-align: top; }
-figure img { max-width: 520px; width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: 0.9rem; color: #444; max-width: 520px; }
+figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { font-size: 0.9rem; color: #444; max-width: 640px; }
 table { border-collapse: collapse; font-size: 0.9rem; margin: 0.4rem 0; }
+div.table { max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: right; }
 th { background: #f2f2f2; } .caption { font-weight: 600; margin-bottom: 0.2rem; }
 .note { background: #fff4e5; border-left: 4px solid #e69500; padding: 0.5rem 0.8rem; }
