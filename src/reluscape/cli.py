@@ -73,9 +73,9 @@ def _config_from_args(args: argparse.Namespace):
     values = load_config_file(args.config) if args.config else {}
     values = {str(key).replace("-", "_"): value for key, value in values.items()}
     for name in RunConfig.option_names():
-        given = getattr(args, name, None)
-        if given is not None:
-            values[name] = given
+        option_value = getattr(args, name, None)
+        if option_value is not None:
+            values[name] = option_value
     return RunConfig.from_mapping(values, source=args.config or "options")
 
 

@@ -93,12 +93,12 @@ class SyntheticDatasetBuilder:
     # Synthetic generators -------------------------------------------------
 
     def moons(self) -> Dataset:
-        """Two interleaving half circles (scikit-learn's ``make_moons``), binary labels."""
+        """Draw two interleaving half circles (scikit-learn's ``make_moons``) with binary labels."""
         X, y = sk_datasets.make_moons(n_samples=self.n_samples, noise=self.noise, random_state=self.seed)
         return self._split(X, y, name="moons", task="binary", generator={"generator": "make_moons"})
 
     def circles(self, *, factor: float = 0.5) -> Dataset:
-        """A circle inside a larger one (``make_circles``), binary labels.
+        """Draw a circle inside a larger one (``make_circles``) with binary labels.
 
         Args:
             factor: ratio of the inner to the outer radius, in (0, 1).
@@ -111,7 +111,7 @@ class SyntheticDatasetBuilder:
         return self._split(X, y, name="circles", task="binary", generator=settings)
 
     def blobs(self, *, centers: int = 3, n_features: int = 2, cluster_std: float = 1.0) -> Dataset:
-        """Isotropic Gaussian clusters (``make_blobs``), one class per cluster.
+        """Draw isotropic Gaussian clusters (``make_blobs``), one class per cluster.
 
         Two centers give a binary task, more give a multiclass task.
 

@@ -1,6 +1,6 @@
 """The main job: train on the configured data, run every section, write the report folder.
 
-The folder holds ``index.html`` (opens from disk, no server or network),
+The folder contains ``index.html`` (opens from disk, no server or network),
 ``figures/*.png``, ``data/*`` (tables as CSV, arrays as JSON), ``metrics.json``,
 ``history.csv``, ``config.toml`` (the resolved settings) and ``model.pt``
 (the trained model, loadable with ``ShallowReLU.load``).
@@ -36,7 +36,7 @@ logger = logging.getLogger("reluscape.report")
 
 @dataclass
 class ReportResult:
-    """Where the report went and which sections failed.
+    """Location of a written report and the names of its failed sections.
 
     Attributes:
         out_dir: the report folder.

@@ -56,6 +56,7 @@ class RunConfig:
     progress: bool = False
 
     def __post_init__(self) -> None:
+        # Data source.
         if self.dataset is not None:
             check_choice("dataset", self.dataset, DATASET_NAMES)
             if self.csv is not None:
@@ -68,10 +69,14 @@ class RunConfig:
             raise ValueError(f"target={self.target!r} needs csv, the path of the CSV file.")
         if self.task is not None:
             check_choice("task", self.task, TASKS)
+
+        # Data size and split.
         if self.n_samples is not None:
             check_int("n_samples", self.n_samples, minimum=2)
         check_float("noise", self.noise, minimum=0.0)
         check_float("test_size", self.test_size, minimum=0.0, maximum=1.0, exclusive=True)
+
+        # Model and training.
         check_int("width", self.width, minimum=1)
         check_choice("init", self.init, INIT_SCHEMES)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -84,6 +89,7 @@ class RunConfig:
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)
         check_int("seed", self.seed, minimum=0)
+
         if not isinstance(self.output, str) or not self.output:
             raise ValueError(f"output must be a folder path; got {self.output!r}.")
 
