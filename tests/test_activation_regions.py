@@ -116,6 +116,7 @@ def test_degenerate_arrangements_counted_exactly(W, b, expected_box, expected_pl
     viz = ActivationPatternVisualizer(lines_network(W, b), bounds=BOX, resolution=64)
     regions = viz.compute()
     assert regions.n_regions == expected_box
+    assert viz.count_regions() == expected_box
     assert len(regions.areas) == expected_box
     assert regions.n_regions_plane == expected_plane
     assert shapely_region_count(np.array(W, float), np.array(b, float), BOX) == expected_box
@@ -126,10 +127,37 @@ def test_nearly_concurrent_lines_merge_consistently():
     # crossings on x = 5e-9 are 5e-11 apart, the third 5e-9 away at the origin.
     # All three become one vertex, and the polygons agree with the count.
     params = lines_network([[0, 1], [-0.01, 1], [1, 0]], [0, 0, -5e-9])
-    regions = ActivationPatternVisualizer(params, bounds=(-1, 1, -1, 1), resolution=8).compute()
+    viz = ActivationPatternVisualizer(params, bounds=(-1, 1, -1, 1), resolution=8)
+    regions = viz.compute()
     assert regions.n_regions == 6
+    assert viz.count_regions() == 6
     assert len(regions.areas) == 6
     assert regions.n_regions_plane == 6
+
+
+def test_count_with_many_lines_through_one_point_matches_polygons():
+    rng = np.random.default_rng(5)
+    angles = rng.uniform(0, np.pi, size=40)
+    through = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    centre = np.array([0.3, -0.2])
+    W = np.concatenate([through, rng.normal(size=(30, 2))])
+    b = np.concatenate([-through @ centre, rng.normal(size=30)])
+    viz = ActivationPatternVisualizer(lines_network(W, b), bounds=BOX, resolution=8)
+    regions = viz.compute()
+    assert viz.count_regions() == regions.n_regions == len(regions.areas)
+    assert regions.n_regions == shapely_region_count(W, b, BOX)
+
+
+def test_count_of_wide_network_matches_full_arrangement():
+    # This width-1024 network has crossings that merge into vertices of three
+    # lines within the tolerance, so the count's merge path runs.
+    from reluscape.experiments import _line_arrangement as exact_engine
+
+    data = SyntheticDatasetBuilder(1000, noise=0.1, seed=0).moons()
+    viz = ActivationPatternVisualizer(ShallowReLU(2, 1024, seed=0), dataset=data)
+    arrangement = exact_engine.box_arrangement(viz._lines(), viz.tolerance, viz.memory_budget)
+    assert (arrangement.lines_at_vertex > 2).any()
+    assert viz.count_regions() == arrangement.n_regions
 
 
 def test_all_dead_neurons_give_one_region():

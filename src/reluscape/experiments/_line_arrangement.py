@@ -25,6 +25,7 @@ with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,9 @@ DEFAULT_TOLERANCE = 1e-9
 # Side length (unit frame) of the hash cells that find candidate concurrent crossings.
 _HASH_CELL = 1e-6
 _PERIMETER = 8.0
+# Candidate pairs per block when counting: small enough for the temporaries to stay in cache.
+_COUNT_BLOCK = 1 << 15
+_CELL_MASK = (1 << 31) - 1
 # Walking the square counterclockwise from (-1, -1): bottom, right, top, left.
 _SIDE_DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
 _CORNERS = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
@@ -229,44 +233,62 @@ def _crossing_pairs(ranks: np.ndarray, memory_budget: int) -> np.ndarray:
 
     Chords (a1, a2) and (b1, b2) with a1 < a2 and b1 < b2 cross inside a convex
     region exactly when their ends interleave along the boundary, a1 < b1 < a2 < b2
-    or the reverse. A pair that shares a boundary vertex meets only there. With
-    the chords sorted by a1, the candidates b of chord a form one contiguous run
-    (a1 < b1 < a2), and of those the ones with b2 > a2 cross it. Each crossing
-    pair is returned once.
+    or the reverse. A pair that shares a boundary vertex meets only there. Each
+    crossing pair is returned once, as indices into ``ranks``, shape (N, 2).
     """
-    ends = np.sort(ranks, axis=1)
-    order = np.argsort(ends[:, 0], kind="stable")
-    first, second = ends[order, 0], ends[order, 1]
-    run_start = np.searchsorted(first, first, side="right")  # first chord with b1 > a1
-    run_stop = np.searchsorted(first, second, side="left")  # first chord with b1 >= a2
+    order = np.argsort(ranks.min(axis=1), kind="stable")
+    return order[np.stack(_sorted_crossings(ranks[order], memory_budget), axis=1)]
+
+
+def _crossing_blocks(ranks: np.ndarray, block_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield the crossing pairs of chords sorted by their smaller end rank, in blocks.
+
+    With the chords in that order, the candidates b of chord a form one
+    contiguous run (a1 < b1 < a2), and of those the ones with b2 > a2 cross it.
+    Each block covers whole rows a and about ``block_size`` candidates.
+
+    Yields:
+        The two chords of every crossing pair of the block, ``first < second``.
+    """
+    low, high = ranks.min(axis=1), ranks.max(axis=1)
+    run_start = np.searchsorted(low, low, side="right")  # first chord with b1 > a1
+    run_stop = np.searchsorted(low, high, side="left")  # first chord with b1 >= a2
     run_length = np.maximum(run_stop - run_start, 0)
 
-    # Rows are split into blocks of about memory_budget / 32 candidate pairs each.
     cumulative = np.cumsum(run_length)
     total = int(cumulative[-1]) if len(cumulative) else 0
-    per_block = max(1, memory_budget // 32)
-    block_ends = np.searchsorted(cumulative, np.arange(per_block, total, per_block)) + 1
-    block_ends = np.unique(np.concatenate([block_ends, [len(order)]]))
-    blocks, block_start = [], 0
-    for block_stop in block_ends:
+    block_ends = np.searchsorted(cumulative, np.arange(block_size, total, block_size)) + 1
+    block_start = 0
+    for block_stop in np.unique(np.concatenate([block_ends, [len(ranks)]])):
         lengths = run_length[block_start:block_stop]
-        rows = np.repeat(np.arange(block_start, block_stop), lengths)
         offsets = np.cumsum(lengths) - lengths  # position of each row's run in the block
-        columns = np.arange(len(rows)) + np.repeat(run_start[block_start:block_stop] - offsets, lengths)
-        crossing = second[columns] > second[rows]
-        blocks.append(np.stack([order[rows[crossing]], order[columns[crossing]]], axis=1))
+        columns = np.arange(int(lengths.sum())) + np.repeat(run_start[block_start:block_stop] - offsets, lengths)
+        crossing = high[columns] > np.repeat(high[block_start:block_stop], lengths)
+        yield np.repeat(np.arange(block_start, block_stop), lengths)[crossing], columns[crossing]
         block_start = block_stop
-    if not blocks:
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.concatenate(blocks)
 
 
-def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Return the crossing point of each pair of non-parallel lines, shape (N, 2)."""
-    first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+def _sorted_crossings(ranks: np.ndarray, memory_budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_crossing_pairs` for chords already sorted by their smaller end rank.
+
+    Returns:
+        The two chords of every crossing pair, ``first < second``, each of shape (N,).
+    """
+    # About 32 bytes of temporaries per candidate pair.
+    blocks = list(_crossing_blocks(ranks, max(1, memory_budget // 32)))
+    if len(blocks) == 1:
+        return blocks[0]
+    empty = np.zeros(0, dtype=np.int64)
+    return np.concatenate([empty, *(b[0] for b in blocks)]), np.concatenate([empty, *(b[1] for b in blocks)])
+
+
+def _pair_columns(normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, ...]:
     normal_x, normal_y = np.ascontiguousarray(normals[:, 0]), np.ascontiguousarray(normals[:, 1])
-    x_i, y_i, d_i = normal_x[first], normal_y[first], offsets[first]
-    x_j, y_j, d_j = normal_x[second], normal_y[second], offsets[second]
+    return normal_x[first], normal_y[first], offsets[first], normal_x[second], normal_y[second], offsets[second]
+
+
+def _intersect(normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    x_i, y_i, d_i, x_j, y_j, d_j = _pair_columns(normals, offsets, first, second)
     det = x_i * y_j - y_i * x_j
     points = np.empty((len(first), 2))
     points[:, 0] = (y_i * d_j - y_j * d_i) / det
@@ -274,12 +296,113 @@ def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np
     return points
 
 
+def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Return the crossing point of each pair of non-parallel lines, shape (N, 2)."""
+    return _intersect(normals, offsets, np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]))
+
+
+def crossing_x(normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Return the first coordinate of :func:`intersect`, bit for bit, shape (N,)."""
+    x_i, y_i, d_i, x_j, y_j, d_j = _pair_columns(normals, offsets, first, second)
+    return (y_i * d_j - y_j * d_i) / (x_i * y_j - y_i * x_j)
+
+
+def _hash_table_size(n_keys: int) -> int:
+    return 1 << max(10, int(np.ceil(np.log2(4 * max(n_keys, 1)))))
+
+
+def _crowded(keys: np.ndarray, table_size: int) -> np.ndarray:
+    """Return whether each key's hash bucket contains three or more keys."""
+    return np.bincount(keys & (table_size - 1), minlength=table_size)[keys & (table_size - 1)] >= 3
+
+
+def _x_cells(x: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return each crossing's cell column and whether it lies within tol of a column edge.
+
+    Columns are kept to their low 31 bits, so they fit in int32. Columns that
+    wrap onto one another only share hash buckets, which adds candidates.
+    """
+    scaled_x = x * (1.0 / _HASH_CELL)
+    cell_x = np.floor(scaled_x)
+    near_x = np.abs(scaled_x - cell_x - 0.5) > 0.5 - tol / _HASH_CELL
+    return cell_x.astype(np.int64) & _CELL_MASK, near_x
+
+
+def vertex_candidates(
+    cell_x: np.ndarray, near_x: np.ndarray, y_of: Callable[[np.ndarray], np.ndarray], tol: float
+) -> np.ndarray:
+    """Return the crossings that may belong to a vertex of three or more lines.
+
+    A vertex of k >= 3 lines has k(k - 1)/2 >= 3 crossings within tol of each
+    other. They share a square cell of side ``_HASH_CELL``, or lie within tol
+    of a cell edge. Cells are tested on x first, for every crossing, and on y
+    only for the crossings crowded in x, so most y coordinates are never
+    needed. Hash collisions only add candidates.
+
+    Args:
+        cell_x: cell column of every crossing, from :func:`_x_cells`, (N,), int32 or int64.
+        near_x: indices of the crossings within tol of a column edge.
+        y_of: returns the second coordinate of the crossings at given indices.
+        tol: the merge tolerance.
+
+    Returns:
+        Sorted indices of the candidate crossings.
+    """
+    candidate = _crowded(cell_x, _hash_table_size(len(cell_x)))
+    candidate[near_x] = False
+    crowded_x = np.flatnonzero(candidate)
+    scaled_y = y_of(crowded_x) * (1.0 / _HASH_CELL)
+    cell_y = np.floor(scaled_y)
+    near_y = np.abs(scaled_y - cell_y - 0.5) > 0.5 - tol / _HASH_CELL
+    cell_keys = cell_x[crowded_x].astype(np.int64) * np.int64(2_000_003) + cell_y.astype(np.int64)
+    candidate[crowded_x] = _crowded(cell_keys, _hash_table_size(len(crowded_x))) | near_y
+    candidate[near_x] = True
+    return np.flatnonzero(candidate)
+
+
+def _merge_close(
+    candidates: np.ndarray, candidate_points: np.ndarray, first: np.ndarray, second: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group candidate crossings within tol of each other, closed over shared lines.
+
+    Returns:
+        The merged crossings and their component labels, or None when no two
+        candidates are close.
+    """
+    if len(candidates) < 2:
+        return None
+    close = _close_links(candidate_points, tol)
+    if len(close) == 0:
+        return None
+    links = candidates[close]  # (E, 2) crossing indices closer than tol
+    n_lines = int(max(first.max(), second.max())) + 1
+    while True:
+        nodes, component = _components(links)
+        closure = _closure_links(nodes, component, first, second, n_lines)
+        if len(closure) == 0:
+            return nodes, component
+        links = np.concatenate([links, closure])
+
+
+def _lines_per_component(
+    nodes: np.ndarray, component: np.ndarray, first: np.ndarray, second: np.ndarray, n_lines: int
+) -> np.ndarray:
+    """Number of distinct lines through each merged component."""
+    incidence_keys = np.concatenate([component, component]) * np.int64(n_lines) + np.concatenate(
+        [first[nodes], second[nodes]]
+    )
+    # return_index selects numpy's sort-based unique, which for large integer
+    # arrays ran over ten times faster than the default (1.9 s against 0.14 s
+    # for 870,000 int64 keys with numpy 2.4.6 on a 2-core test machine).
+    distinct_incidences = np.unique(incidence_keys, return_index=True)[0]
+    return np.bincount(distinct_incidences // n_lines, minlength=int(component.max()) + 1)
+
+
 def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[np.ndarray, int, np.ndarray]:
     """Merge clusters of three or more crossings within tol of each other into vertices.
 
-    A vertex of k >= 3 lines has k(k - 1)/2 >= 3 crossings within tol. So only
-    points that share a hash cell with two others, or lie within tol of a cell
-    edge, can belong to one. Those few are grouped on a grid of side tol (see
+    Only the crossings from :func:`vertex_candidates` can belong to such a
+    cluster. Those few are grouped on a grid of side tol (see
     :func:`_close_links`), and every other crossing is a vertex of two lines.
 
     Returns:
@@ -287,53 +410,29 @@ def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[
         the number of distinct lines through each vertex.
     """
     n_points = len(points)
-    if n_points == 0:
-        return np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64)
-    scaled_x = (points[:, 0] + 1.0) * (1.0 / _HASH_CELL)
-    scaled_y = (points[:, 1] + 1.0) * (1.0 / _HASH_CELL)
-    cell_x, cell_y = np.floor(scaled_x), np.floor(scaled_y)
-    # A point within tol of a cell edge may have partners in the next cell.
-    inner_half = 0.5 - tol / _HASH_CELL
-    near_edge = (np.abs(scaled_x - cell_x - 0.5) > inner_half) | (np.abs(scaled_y - cell_y - 0.5) > inner_half)
-    table_size = 1 << max(10, int(np.ceil(np.log2(2 * n_points))))
-    keys = (cell_x * 2_000_003.0 + cell_y).astype(np.int64) & (table_size - 1)  # exact below 2^53
-    crowded = np.bincount(keys, minlength=table_size)[keys] >= 3
-    candidates = np.flatnonzero(crowded | near_edge)
-
     vertex = np.arange(n_points, dtype=np.int64)
     lines_at_vertex = np.full(n_points, 2, dtype=np.int64)
-    close = _close_links(points[candidates], tol) if len(candidates) > 1 else np.zeros((0, 2), dtype=np.int64)
-    if len(close) == 0:
+    if n_points == 0:
+        return vertex, 0, lines_at_vertex
+    first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    cell_x, near_x = _x_cells(points[:, 0], tol)
+    candidates = vertex_candidates(cell_x, np.flatnonzero(near_x), lambda index: points[index, 1], tol)
+    merged = _merge_close(candidates, points[candidates], first, second, tol)
+    if merged is None:
         return vertex, n_points, lines_at_vertex
-
-    links = candidates[close]  # (E, 2) crossing indices closer than tol
-    n_lines = int(pairs.max()) + 1
-    while True:
-        nodes, component = _components(links)
-        closure = _closure_links(nodes, component, pairs, n_lines)
-        if len(closure) == 0:
-            break
-        links = np.concatenate([links, closure])
+    nodes, component = merged
 
     # Every member of a component takes the smallest crossing index in it.
     smallest = np.full(component.max() + 1, n_points, dtype=np.int64)
     np.minimum.at(smallest, component, nodes)
-    vertex = np.arange(n_points, dtype=np.int64)
     vertex[nodes] = smallest[component]
     is_vertex = vertex == np.arange(n_points)
     new_index = np.cumsum(is_vertex) - 1
     vertex = new_index[vertex]
-    n_vertices = int(is_vertex.sum())
-
-    # Lines through a merged vertex: its distinct (vertex, line) incidences.
-    incidence_keys = np.repeat(vertex[nodes], 2) * np.int64(n_lines) + pairs[nodes].reshape(-1)
-    # return_index selects numpy's sort-based unique, which for large integer
-    # arrays ran over ten times faster than the default (1.9 s against 0.14 s
-    # for 870,000 int64 keys with numpy 2.4.6 on a 2-core test machine).
-    distinct_incidences = np.unique(incidence_keys, return_index=True)[0]
-    merged_lines = np.bincount(distinct_incidences // n_lines, minlength=n_vertices)
-    lines_at_vertex = np.where(merged_lines > 0, merged_lines, 2)
-    return vertex, n_vertices, lines_at_vertex
+    n_lines = int(max(first.max(), second.max())) + 1
+    lines_at_vertex = np.full(int(is_vertex.sum()), 2, dtype=np.int64)
+    lines_at_vertex[vertex[smallest]] = _lines_per_component(nodes, component, first, second, n_lines)
+    return vertex, len(lines_at_vertex), lines_at_vertex
 
 
 def _close_links(points: np.ndarray, tol: float) -> np.ndarray:
@@ -372,7 +471,9 @@ def _components(links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return nodes, connected_components(graph, directed=False)[1]
 
 
-def _closure_links(nodes: np.ndarray, component: np.ndarray, pairs: np.ndarray, n_lines: int) -> np.ndarray:
+def _closure_links(
+    nodes: np.ndarray, component: np.ndarray, first: np.ndarray, second: np.ndarray, n_lines: int
+) -> np.ndarray:
     """Links that add to each merged vertex the crossings of its own lines it is missing.
 
     If crossings (i, j) and (i, k) are one vertex, lines j and k pass through
@@ -381,41 +482,123 @@ def _closure_links(nodes: np.ndarray, component: np.ndarray, pairs: np.ndarray, 
     by two edges, on line j and on line k.
     """
     on_merged_vertex = np.zeros(n_lines, dtype=bool)
-    on_merged_vertex[pairs[nodes]] = True
+    on_merged_vertex[first[nodes]] = True
+    on_merged_vertex[second[nodes]] = True
     # Only crossings whose two lines both pass through some merged vertex can be missing.
-    suspects = np.flatnonzero(on_merged_vertex[pairs[:, 0]] & on_merged_vertex[pairs[:, 1]])
-    component_of = np.full(len(pairs), -1, dtype=np.int64)
+    suspects = np.flatnonzero(on_merged_vertex[first] & on_merged_vertex[second])
+    component_of = np.full(len(first), -1, dtype=np.int64)
     component_of[nodes] = component
     new_links = []
     on_group = np.zeros(n_lines, dtype=bool)
     for group in range(int(component.max()) + 1):
         group_members = nodes[component == group]
         on_group[:] = False
-        on_group[pairs[group_members]] = True
-        inside = suspects[on_group[pairs[suspects, 0]] & on_group[pairs[suspects, 1]]]
+        on_group[first[group_members]] = True
+        on_group[second[group_members]] = True
+        inside = suspects[on_group[first[suspects]] & on_group[second[suspects]]]
         missing = inside[component_of[inside] != group]
         new_links.append(np.stack([np.full(len(missing), group_members[0]), missing], axis=1))
     return np.concatenate(new_links)
 
 
-def box_arrangement(lines: Lines, tol: float, memory_budget: int) -> BoxArrangement:
-    """Build the part of the arrangement inside the unit square."""
+def _box_chords(lines: Lines, tol: float) -> tuple[np.ndarray, ...]:
+    """Clip the lines that cut the open square to chords, sorted by their first boundary vertex.
+
+    Returns the line indices, normals, offsets, ends and end ranks of the
+    chords, and the boundary vertices with their perimeter positions.
+    """
     inside = lines_crossing_square(lines, tol)
-    normals, offsets = lines.normals[inside], lines.offsets[inside]
-    ends = clip_to_square(normals, offsets)
+    ends = clip_to_square(lines.normals[inside], lines.offsets[inside])
     end_ranks, boundary_points, boundary_s = _rank_boundary_points(ends, tol)
 
     # A chord whose two ends merged is a line grazing a corner: it does not cut the square.
-    proper = end_ranks[:, 0] != end_ranks[:, 1]
-    inside, normals, offsets = inside[proper], normals[proper], offsets[proper]
-    ends, end_ranks = ends[proper], end_ranks[proper]
+    proper = np.flatnonzero(end_ranks[:, 0] != end_ranks[:, 1])
+    chord_order = proper[np.argsort(end_ranks[proper].min(axis=1), kind="stable")]
+    inside, ends, end_ranks = inside[chord_order], ends[chord_order], end_ranks[chord_order]
+    return inside, lines.normals[inside], lines.offsets[inside], ends, end_ranks, boundary_points, boundary_s
 
-    pairs = _crossing_pairs(end_ranks, memory_budget)
-    points = intersect(normals, offsets, pairs)
+
+def box_arrangement(lines: Lines, tol: float, memory_budget: int) -> BoxArrangement:
+    """Build the part of the arrangement inside the unit square."""
+    inside, normals, offsets, ends, end_ranks, boundary_points, boundary_s = _box_chords(lines, tol)
+    first, second = _sorted_crossings(end_ranks, memory_budget)
+    pairs = np.stack([first, second], axis=1)
+    points = _intersect(normals, offsets, first, second)
     vertex, n_vertices, lines_at_vertex = group_crossings(points, pairs, tol)
     return BoxArrangement(
         inside, ends, end_ranks, boundary_points, boundary_s, pairs, points, vertex, n_vertices, lines_at_vertex
     )
+
+
+def count_box_regions(lines: Lines, tol: float, memory_budget: int) -> int:
+    """Return ``box_arrangement(lines, tol, memory_budget).n_regions`` without building it.
+
+    Every crossing that is not merged with others is a vertex of two lines,
+    so the count is 1 + L + N for N crossing pairs, corrected for the merged
+    vertices. Only the first coordinate of each crossing is computed, in
+    blocks small enough to stay in cache. The second is computed only for the
+    few crossings that :func:`vertex_candidates` needs. The candidates and
+    their merges are the same as in :func:`box_arrangement`, so both counts
+    agree.
+    """
+    inside, normals, offsets, _, end_ranks, _, _ = _box_chords(lines, tol)
+    n_chords = len(inside)
+    index_type = np.int16 if n_chords <= np.iinfo(np.int16).max else np.int64
+    firsts, seconds, cells, nears, n_crossings = [], [], [], [], 0
+    for first, second in _crossing_blocks(end_ranks, min(_COUNT_BLOCK, max(1, memory_budget // 64))):
+        cell_x, near_x = _x_cells(crossing_x(normals, offsets, first, second), tol)
+        firsts.append(first.astype(index_type))
+        seconds.append(second.astype(index_type))
+        cells.append(cell_x.astype(np.int32))
+        nears.append(np.flatnonzero(near_x) + n_crossings)
+        n_crossings += len(first)
+    count = 1 + n_chords + n_crossings
+    if n_crossings < 3:
+        return count
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+
+    def y_of(index: np.ndarray) -> np.ndarray:
+        return _intersect(normals, offsets, first[index].astype(np.int64), second[index].astype(np.int64))[:, 1]
+
+    candidates = vertex_candidates(np.concatenate(cells), np.concatenate(nears), y_of, tol)
+    if len(candidates) < 2:
+        return count
+    candidate_first, candidate_second = first[candidates].astype(np.int64), second[candidates].astype(np.int64)
+    close = _close_links(_intersect(normals, offsets, candidate_first, candidate_second), tol)
+    if len(close) == 0:
+        return count
+    # Merge on line pairs rather than crossing indices: key p · L + q for lines p < q.
+    keys = candidate_first * n_chords + candidate_second
+    components = _merge_line_pairs(keys[close], end_ranks)
+    # Each merged vertex of k lines adds k - 1 instead of one per crossing in it.
+    return count + sum(len(vertex_lines) - 1 - n_pairs for vertex_lines, n_pairs in components)
+
+
+def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """Close linked crossings (as line-pair keys) over shared lines, as :func:`_closure_links` does.
+
+    A merged vertex through lines S also contains every crossing of two lines of
+    S inside the square; those are found from the chords' end ranks.
+
+    Returns:
+        For every merged vertex, its lines and its number of crossings.
+    """
+    n_chords = len(end_ranks)
+    while True:
+        nodes, component = _components(links)
+        closure, vertices = [], []
+        for group in range(int(component.max()) + 1):
+            members = nodes[component == group]
+            vertex_lines = np.unique(np.concatenate(np.divmod(members, n_chords)))
+            local_pairs = np.sort(vertex_lines[_crossing_pairs(end_ranks[vertex_lines], 2**20)], axis=1)
+            pair_keys = local_pairs[:, 0] * n_chords + local_pairs[:, 1]
+            missing = np.setdiff1d(pair_keys, members)
+            closure.append(np.stack([np.full(len(missing), members[0]), missing], axis=1))
+            vertices.append((vertex_lines, len(pair_keys)))
+        closure = np.concatenate(closure)
+        if len(closure) == 0:
+            return vertices
+        links = np.concatenate([links, closure])
 
 
 def count_plane_regions(lines: Lines, tol: float) -> int:

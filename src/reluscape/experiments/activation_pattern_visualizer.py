@@ -299,7 +299,7 @@ class ActivationPatternVisualizer:
         through each. Lines that miss the box, touch only its boundary or a
         corner, coincide with another line, or belong to dead neurons add nothing.
         """
-        return exact_engine.box_arrangement(self._lines(), self.tolerance, self.memory_budget).n_regions
+        return exact_engine.count_box_regions(self._lines(), self.tolerance, self.memory_budget)
 
     def count_regions_plane(self) -> int:
         """Return the exact number of activation regions of the whole slice plane."""
