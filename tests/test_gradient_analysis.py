@@ -206,6 +206,44 @@ def test_dense_spectrum_descending_and_signed(moons):
     assert spectrum.min < 0  # an untrained network has negative curvature
 
 
+@pytest.mark.parametrize(("task", "k", "d", "m", "n"), [("binary", 1, 2, 40, 25), ("regression", 2, 5, 24, 10)])
+def test_deflated_spectrum_matches_autograd_eigvalsh(task, k, d, m, n):
+    # Few samples against many neurons: the known null space is large, so the spectrum is deflated.
+    model, X, y = make_problem(task, k, d=d, m=m, n=n)
+    analyzer = GradientAnalyzer(model, (X, y), task)
+    reduced = analyzer._curvature.reduced_hessian()
+    assert reduced is not None
+    n_zero = reduced[1]
+    assert n_zero == m * (d + 1) - (n + m) * k
+    spectrum = analyzer.eigenvalues()
+    reference = torch.autograd.functional.hessian(autograd_loss(model, X, y, task), model.flat_parameters())
+    expected = torch.linalg.eigvalsh(reference).flip(0)
+    scale = float(expected.abs().max())
+    torch.testing.assert_close(spectrum.eigenvalues, expected, rtol=0, atol=1e-13 * scale)
+    assert int((spectrum.eigenvalues == 0).sum()) >= n_zero
+
+
+def test_deflated_spectrum_with_dead_neurons_and_kinks():
+    data = SyntheticDatasetBuilder(30, seed=1, dtype=torch.float64).moons()
+    model = ShallowReLU(2, 48, seed=1, dtype=torch.float64)
+    with torch.no_grad():
+        model.hidden.weight[:6] = 0.0  # dead: constant pre-activation below zero
+        model.hidden.bias[:6] = -1.0
+        X = data.X_train
+        # Neuron 6 passes exactly through the first training input: a kink.
+        model.hidden.bias[6] = -(model.hidden.weight[6] @ X[0])
+    analyzer = GradientAnalyzer(model, data)
+    assert analyzer._curvature.reduced_hessian() is not None
+    expected = torch.linalg.eigvalsh(analyzer.hessian()).flip(0)
+    scale = float(expected.abs().max())
+    torch.testing.assert_close(analyzer.eigenvalues().eigenvalues, expected, rtol=0, atol=1e-13 * scale)
+
+
+def test_spectrum_without_null_space_is_not_deflated(moons):
+    analyzer = GradientAnalyzer(ShallowReLU(2, 8, seed=0), moons)
+    assert analyzer._curvature.reduced_hessian() is None
+
+
 @pytest.mark.parametrize("which", ["largest", "smallest", "both"])
 def test_lanczos_matches_dense_eigvalsh(moons, which):
     analyzer = GradientAnalyzer(ShallowReLU(2, 12, seed=3), moons)
@@ -234,6 +272,21 @@ def test_sharpness_is_signed_largest_eigenvalue(moons):
     analyzer = GradientAnalyzer(ShallowReLU(2, 8, seed=0), moons)
     dense = torch.linalg.eigvalsh(analyzer.hessian())
     assert analyzer.sharpness() == pytest.approx(float(dense.max()), rel=1e-12)
+
+
+@pytest.mark.parametrize("which", ["largest", "smallest", "both"])
+def test_few_eigenvalues_at_medium_size_match_eigvalsh(moons, which):
+    # 256 < P <= 600 and k < P / 4: method="auto" runs Lanczos on the dense Hessian.
+    analyzer = GradientAnalyzer(ShallowReLU(2, 100, seed=0), moons)
+    P = analyzer.n_parameters
+    spectrum = analyzer.eigenvalues(k=6, which=which, return_eigenvectors=True)
+    assert spectrum.method == "lanczos"
+    dense = torch.linalg.eigvalsh(analyzer.hessian()).flip(0)
+    expected = {"largest": dense[:6], "smallest": dense[-6:], "both": torch.cat([dense[:3], dense[-3:]])}[which]
+    scale = float(dense.abs().max())
+    torch.testing.assert_close(spectrum.eigenvalues, expected, rtol=0, atol=1e-13 * scale)
+    assert float(spectrum.residual_norms.max()) < 1e-12 * scale
+    assert spectrum.eigenvectors.shape == (P, 6)
 
 
 def test_sharpness_lanczos_above_dense_cutoff(moons):

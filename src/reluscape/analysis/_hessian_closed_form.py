@@ -231,8 +231,10 @@ class ShallowCurvature:
             def kernel(o: int, q: int, l: int, p: int) -> torch.Tensor:
                 return K[index[(o, q, l, p)]]
 
+            if k == 1:
+                self._assemble_single_output(H, K, index)
             # u-u blocks: G[u_jl, u_j'l'] = Σ_{o,q} a_oj a_qj' K[o,q,l,l'][j,j'].
-            for l in range(d1):
+            for l in range(d1 if k > 1 else 0):
                 for p in range(l, d1):
                     block = _symmetric_sum(lambda o, q: torch.outer(a[o], a[q]) * kernel(o, q, l, p), k, l == p)
                     H[self._u_index(l), self._u_index(p)] = block
@@ -244,7 +246,7 @@ class ShallowCurvature:
             #   a-a blocks: G[a_oj, a_qj'] = Σ_l u_jl T[o,q,l][j,j'].
             u_a: dict[tuple[int, int], torch.Tensor] = {}
             a_a: dict[tuple[int, int], torch.Tensor] = {}
-            for o in range(k):
+            for o in range(k if k > 1 else 0):
                 for q in range(k):
                     for l in range(d1):
                         T = kernel(o, q, l, 0) * U[:, 0]  # (m, m), column j' scaled by u_j'0
@@ -286,6 +288,101 @@ class ShallowCurvature:
         return H
 
 
+    def _assemble_single_output(self, H: torch.Tensor, K: torch.Tensor, index: dict) -> None:
+        """Write the u-u, u-a and a-a blocks of G for one output, each entry once and in place.
+
+        With k = 1 every kernel K[l, l'] is symmetric, so the u-u block (l, l')
+        is symmetric too and its mirror is the same product. The mirror of a
+        u-a block uses Tᵀ = Σ_l' diag(u_{:,l'}) K[l, l'], so no block is copied
+        transposed. Each mirrored pair is bitwise equal: the same products, added
+        in the same order.
+        """
+        d1 = self.d + 1
+        a, U = self.params.a[0], self.U
+        a_rows = self._a_index(0)
+        aa = torch.outer(a, a)
+        for l in range(d1):
+            for p in range(l, d1):
+                torch.mul(aa, K[index[(0, 0, l, p)]], out=H[self._u_index(l), self._u_index(p)])
+                if p != l:
+                    torch.mul(aa, K[index[(0, 0, l, p)]], out=H[self._u_index(p), self._u_index(l)])
+
+        # T_l[j, j'] = Σ_l' K[l, l'][j, j'] u_j'l'; G[u_jl, a_j'] = a_j T_l[j, j'] and G[a_j, a_j'] = Σ_l u_jl T_l[j, j'].
+        columns_scaled = torch.empty_like(aa)
+        rows_scaled = torch.empty_like(aa)
+        a_a = torch.zeros_like(aa)
+        for l in range(d1):
+            torch.mul(K[index[(0, 0, l, 0)]], U[:, 0], out=columns_scaled)
+            torch.mul(U[:, 0].unsqueeze(1), K[index[(0, 0, l, 0)]], out=rows_scaled)
+            for p in range(1, d1):
+                columns_scaled.addcmul_(K[index[(0, 0, l, p)]], U[:, p])
+                rows_scaled.addcmul_(U[:, p].unsqueeze(1), K[index[(0, 0, l, p)]])
+            torch.mul(a.unsqueeze(1), columns_scaled, out=H[self._u_index(l), a_rows])
+            torch.mul(rows_scaled, a, out=H[a_rows, self._u_index(l)])
+            a_a.addcmul_(U[:, l].unsqueeze(1), columns_scaled)
+        torch.add(a_a, a_a.T, alpha=1.0, out=H[a_rows, a_rows])
+        H[a_rows, a_rows] *= 0.5  # bitwise symmetric, like the other diagonal blocks
+
+    def reduced_hessian(self) -> tuple[torch.Tensor, int] | None:
+        """Compress H onto a basis of a subspace that contains its range.
+
+        range(G) lies in the span of the Jacobian rows (nk vectors) and range(R)
+        in span{e_a} plus, for every neuron j, span{C[o, j, :]} inside u_j. With
+        an orthonormal basis B of the sum of these, every vector orthogonal to
+        B is in the null space of H. So the eigenvalues of H are those of
+        Bᵀ H B (size r) together with P - r exact zeros.
+
+        B takes all a and c coordinates and, inside every u_j, an orthonormal
+        basis E_j of the C vectors. The rest of u_j is spanned by the
+        orthonormal complement F_j. The Jacobian rows' u-parts, written in the
+        F coordinates, get an orthonormal basis Q_Y from one QR, and F Q_Y
+        completes B; it is orthogonal to every E_j by construction.
+
+        Returns:
+            ``(Bᵀ H B, P - r)``, the matrix exactly symmetric, or None when
+            r would exceed 85% of P, where a plain dense eigensolver is as fast.
+        """
+        m, d1, k, n = self.m, self.d + 1, self.k, self.n
+        rank_C = min(k, d1)
+        r = m * rank_C + n * k + k * m + k
+        if r > 0.85 * self.n_params or n * k >= m * (d1 - rank_C):
+            return None
+        a, S, X_tilde = self.params.a, self.S, self.X_tilde
+
+        # Per neuron, the full QR of the (d+1, k) matrix of C vectors splits R^{d+1} into E and F.
+        frames = torch.linalg.qr(self.C.permute(1, 2, 0), mode="complete").Q  # (m, d+1, d+1)
+        E, F = frames[:, :, :rank_C], frames[:, :, rank_C:]
+        # Jacobian rows (i, o) in these coordinates: ∂f_io/∂u_j · E_j = a_oj s_ij (x̃_i · E_j), likewise for F.
+        inputs_E = torch.einsum("il,jlc->ijc", X_tilde, E)  # (n, m, rank_C)
+        inputs_F = torch.einsum("il,jlc->ijc", X_tilde, F)  # (n, m, d+1-rank_C)
+        weights = a.T.unsqueeze(0) * S.unsqueeze(-1)  # (n, m, k): a_oj s_ij
+        J_E = torch.einsum("ijo,ijc->iojc", weights, inputs_E).reshape(n * k, m * rank_C)
+        J_F = torch.einsum("ijo,ijc->iojc", weights, inputs_F).reshape(n * k, -1)
+        Q_Y = torch.linalg.qr(J_F.T).Q  # (m (d+1-rank_C), nk), orthonormal
+
+        # M = J B, of shape (nk, r): columns for E, F Q_Y, a and c in that order.
+        J_a = torch.zeros(n, k, k, m, dtype=S.dtype, device=S.device)
+        J_c = torch.zeros(n, k, k, dtype=S.dtype, device=S.device)
+        for o in range(k):
+            J_a[:, o, o] = self.hidden
+            J_c[:, o, o] = 1.0
+        M = torch.cat([J_E, J_F @ Q_Y, J_a.reshape(n * k, -1), J_c.reshape(n * k, -1)], dim=1)
+        weighted = (self.Lam @ M.reshape(n, k, r)).reshape(n * k, r)
+        reduced = _symmetric_product(M, weighted)
+
+        # R couples a_oj only with u_j: entries C[o, j] · E_j[:, c], and C[o, j] · F_j Q_Y, zero up to rounding.
+        a_start = m * rank_C + n * k
+        a_rows = slice(a_start, a_start + k * m)
+        R_aE = torch.zeros(k, m, m, rank_C, dtype=S.dtype, device=S.device)
+        R_aE[:, torch.arange(m), torch.arange(m)] = torch.einsum("ojl,jlc->ojc", self.C, E)
+        C_F = torch.einsum("ojl,jlc->ojc", self.C, F)  # (k, m, d+1-rank_C)
+        R_aQ = torch.einsum("ojc,jcq->ojq", C_F, Q_Y.reshape(m, d1 - rank_C, n * k)).reshape(k * m, n * k)
+        R_block = torch.cat([R_aE.reshape(k * m, m * rank_C), R_aQ], dim=1)
+        reduced[a_rows, :a_start] += R_block
+        reduced[:a_start, a_rows] += R_block.T
+        return reduced, self.n_params - r
+
+
 def _symmetric_sum(term, size: int, diagonal_block: bool) -> torch.Tensor:
     """Return Σ_{r, t < size} term(r, t), with exactly symmetric rounding on a diagonal block.
 
@@ -316,3 +413,21 @@ def _column_blocks(size: int, count: int) -> list[tuple[int, int]]:
     """Split range(size) into at most ``count`` contiguous (low, high) blocks of near-equal length."""
     step = max(1, -(-size // count))
     return [(low, min(low + step, size)) for low in range(0, size, step)]
+
+
+def _symmetric_product(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Return Aᵀ B for a product known to be symmetric, exactly symmetric.
+
+    Only block rows of the upper triangle are multiplied, then mirrored, which
+    costs (b + 1) / (2b) of the full product for b blocks.
+    """
+    size = A.shape[1]
+    out = torch.empty(size, size, dtype=A.dtype, device=A.device)
+    bounds = _column_blocks(size, _KERNEL_BLOCKS)
+    for low, high in bounds:
+        out[low:high, low:] = A[:, low:high].T @ B[:, low:]
+    for low, high in bounds:
+        diagonal = out[low:high, low:high]
+        out[low:high, low:high] = 0.5 * (diagonal + diagonal.T)
+        out[high:, low:high] = out[low:high, high:].T
+    return out

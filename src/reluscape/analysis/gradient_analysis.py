@@ -18,6 +18,7 @@ import math
 import numpy as np
 import torch
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+from threadpoolctl import ThreadpoolController
 
 from reluscape._validation import check_choice, check_float, check_int
 from reluscape.analysis._hessian_closed_form import ShallowCurvature
@@ -36,6 +37,8 @@ DEFAULT_MAX_DENSE_BYTES = 1 << 30
 # Measured on one core for the top 5 of a trained moons network: dense 24 ms against Lanczos
 # 56 ms at P = 513, and dense 124 ms against Lanczos 42 ms at P = 1025.
 _LANCZOS_MIN_PARAMETERS = 600
+# From here up to _LANCZOS_MIN_PARAMETERS, Lanczos on the dense Hessian finds a few eigenvalues fastest.
+_DENSE_LANCZOS_MIN_PARAMETERS = 256
 WHICH = ("both", "largest", "smallest")
 _PARTS = ("full", "gauss_newton", "residual")
 _BLOCKS = ("W", "b", "a", "c")
@@ -288,11 +291,17 @@ class GradientAnalyzer:
         """Compute Hessian eigenvalues, always signed, sorted in descending order.
 
         With ``k=None`` the full spectrum comes from a dense ``eigh`` of the
-        exact Hessian. With ``k`` given, ``which`` picks the ``k`` algebraically
+        exact Hessian. Without eigenvectors, when the Hessian's known null
+        space is large (at least m(d+1) - (n + m)k directions of (w, b) that
+        neither the Jacobian rows nor the residual term reach), ``eigh`` runs
+        on the Hessian restricted to an orthonormal basis of the rest, and the
+        null space adds exact zeros. With ``k`` given, ``which`` picks the ``k`` algebraically
         largest, the ``k`` smallest, or ``"both"`` (half from each end, one
         more from the top when ``k`` is odd). Lanczos (ARPACK ``eigsh`` on
         closed-form Hessian-vector products) is used when the dense matrix is
-        not allowed or, with ``method="auto"``, when P > 600.
+        not allowed or, with ``method="auto"``, when P > 600. With
+        ``method="auto"``, P <= 600 and k < P / 4, Lanczos runs on the dense
+        exact Hessian instead, which is faster than a full ``eigh`` there.
 
         Args:
             k: number of eigenvalues, or None for all P.
@@ -318,29 +327,43 @@ class GradientAnalyzer:
             check_int("k", k, minimum=1)
             if k > P:
                 raise ValueError(f"k must be at most P = {P}; got {k}.")
+        matrix = None
         if method == "auto":
             dense_allowed = self.dense_bytes() <= self.max_dense_bytes
             small = P <= _LANCZOS_MIN_PARAMETERS
-            # The full spectrum and k = P need the dense path; so does a small P, where it is cheaper.
-            method = "dense" if k is None or k >= P or (dense_allowed and small) else "lanczos"
+            # The full spectrum and k = P need the dense path, and so does a small P, where it is cheaper.
+            # Between the two limits the dense Hessian is cheap to build, and for few k Lanczos on it
+            # beats both a full eigh and Hessian-vector products.
+            middle = _DENSE_LANCZOS_MIN_PARAMETERS < P and 4 * (k or P) < P
+            if k is None or k >= P or (dense_allowed and small and not middle):
+                method = "dense"
+            else:
+                method = "lanczos"
+                if dense_allowed and small:
+                    matrix = self.hessian().to(torch.float64)
         if method == "lanczos":
             if k is None or k >= P:
                 raise ValueError(
                     f"k must be an integer in [1, P - 1] = [1, {P - 1}] for Lanczos; got {k}. "
                     "Use method='dense' for the full spectrum."
                 )
-            return self._lanczos_spectrum(k, which, return_eigenvectors, tol, seed, max_iter, ncv)
+            return self._lanczos_spectrum(k, which, return_eigenvectors, tol, seed, max_iter, ncv, matrix)
         return self._dense_spectrum(k, which, return_eigenvectors)
 
     def _dense_spectrum(self, k: int | None, which: str, return_eigenvectors: bool) -> Spectrum:
         self._check_dense_allowed("the dense eigendecomposition")
-        H = self.hessian().to(torch.float64)
-        # NOTE: eigh costs O(P³) and dominates at large P. At least m(d+1) - (n+m)k eigenvalues are
-        # exactly zero (the (w, b) directions orthogonal to the rows of J and of R), but they are not deflated first.
-        if return_eigenvectors:
-            values, vectors = torch.linalg.eigh(H)
+        reduced = None if return_eigenvectors else self._curvature.reduced_hessian()
+        if reduced is not None and not bool(torch.isfinite(reduced[0].sum())):
+            reduced = None  # the full Hessian's check names the non-finite entry
+        if reduced is not None:
+            # H restricted to a subspace containing its range, plus the exact zeros of its known null space.
+            matrix, n_zero = reduced
+            values = torch.linalg.eigvalsh(matrix.to(torch.float64))
+            values, vectors = torch.cat([values, values.new_zeros(n_zero)]).sort().values, None
+        elif return_eigenvectors:
+            values, vectors = torch.linalg.eigh(self.hessian().to(torch.float64))
         else:
-            values, vectors = torch.linalg.eigvalsh(H), None
+            values, vectors = torch.linalg.eigvalsh(self.hessian().to(torch.float64)), None
         values = values.flip(0)
         vectors = vectors.flip(1) if vectors is not None else None
         label = "all"
@@ -360,15 +383,24 @@ class GradientAnalyzer:
         )
 
     def _lanczos_spectrum(
-        self, k: int, which: str, return_eigenvectors: bool, tol: float, seed: int, max_iter: int | None, ncv: int | None
+        self,
+        k: int,
+        which: str,
+        return_eigenvectors: bool,
+        tol: float,
+        seed: int,
+        max_iter: int | None,
+        ncv: int | None,
+        matrix: torch.Tensor | None = None,
     ) -> Spectrum:
+        """Run ARPACK on closed-form Hessian-vector products, or on ``matrix``, the dense Hessian, when given."""
         generator = torch.Generator().manual_seed(seed)
         start = torch.randn(self.n_parameters, generator=generator, dtype=torch.float64).numpy()
         arpack_which = {"largest": "LA", "smallest": "SA", "both": "BE"}[which]
+        operator = self.linear_operator() if matrix is None else matrix.cpu().numpy()
         try:
-            values, vectors = eigsh(
-                self.linear_operator(), k=k, which=arpack_which, tol=tol, v0=start, maxiter=max_iter, ncv=ncv
-            )
+            with _single_threaded_blas():
+                values, vectors = eigsh(operator, k=k, which=arpack_which, tol=tol, v0=start, maxiter=max_iter, ncv=ncv)
         except ArpackNoConvergence as error:
             raise ValueError(
                 f"Lanczos (ARPACK eigsh) found only {len(error.eigenvalues)} of k = {k} eigenvalues "
@@ -377,7 +409,8 @@ class GradientAnalyzer:
         order = np.argsort(values)[::-1]
         values = torch.from_numpy(values[order].copy())
         vectors = torch.from_numpy(vectors[:, order].copy())
-        residual = self.hvp(vectors).to("cpu", torch.float64) - vectors * values
+        products = self.hvp(vectors) if matrix is None else matrix.cpu() @ vectors
+        residual = products.to("cpu", torch.float64) - vectors * values
         residual_norms = torch.linalg.vector_norm(residual, dim=0)
         return Spectrum(
             eigenvalues=values.to(self.device),
@@ -393,7 +426,8 @@ class GradientAnalyzer:
     def sharpness(self, *, tol: float = 0.0, seed: int = 0) -> float:
         """Return the sharpness, the largest (signed, algebraic) Hessian eigenvalue.
 
-        Uses a dense ``eigvalsh`` for P <= 600 and Lanczos above.
+        Uses a dense ``eigvalsh`` for P <= 256, Lanczos on the dense Hessian up to
+        P = 600, and Lanczos on Hessian-vector products above.
         """
         return self.eigenvalues(k=1, which="largest", tol=tol, seed=seed).max
 
@@ -479,9 +513,12 @@ class GradientAnalyzer:
     # ---------------------------------------------------------------- helpers
 
     def _check_finite(self, what: str, tensor: torch.Tensor) -> None:
+        # A sum is finite only if every term is, and costs one pass without a mask tensor.
+        if bool(torch.isfinite(tensor.sum())):
+            return
         finite = torch.isfinite(tensor)
         if bool(finite.all()):
-            return
+            return  # every entry is finite and only the sum overflowed
         position = torch.nonzero(~finite)[0].tolist()
         names = ", ".join(self.parameter_name(index) for index in position)
         raise ValueError(
@@ -505,6 +542,22 @@ class GradientAnalyzer:
         if index < k:
             return f"c[{index}]"
         raise ValueError(f"index must be below P = {self.n_parameters}; got {index + m * d + m + k * m}.")
+
+
+_blas_controller: ThreadpoolController | None = None
+
+
+def _single_threaded_blas():
+    """Return a context in which the BLAS of NumPy and SciPy runs on one thread.
+
+    ARPACK's own BLAS calls are small. On several threads they competed with
+    torch's OpenMP workers: top-5 Lanczos at P = 513 took 24 ms on average
+    with two BLAS threads and 13 ms with one, on a 2-core machine.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()  # scanning the loaded libraries takes about a millisecond
+    return _blas_controller.limit(limits=1, user_api="blas")
 
 
 def _end_positions(P: int, k: int, which: str) -> torch.Tensor:

@@ -74,7 +74,8 @@ class Spectrum(_SaveLoad):
         eigenvectors: tensor of shape (P, r) whose columns match
             ``eigenvalues``, or None when they were not requested.
         method: ``"dense"`` (LAPACK ``eigh`` on the exact Hessian) or
-            ``"lanczos"`` (ARPACK ``eigsh`` on Hessian-vector products).
+            ``"lanczos"`` (ARPACK ``eigsh`` on Hessian-vector products, from
+            the closed form or from the dense exact Hessian).
         tolerance: relative accuracy requested from the method; for
             ``"dense"`` it is the float64 machine epsilon, and the absolute
             error is then about ``tolerance · P · max|λ|``.
