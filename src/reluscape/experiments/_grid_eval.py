@@ -245,8 +245,6 @@ def _piecewise_outputs(
     outputs = workspace.get("outputs", (k, R, n, nx), q)
     torch.addcmul(totals[1], alpha, totals[2], out=outputs)
     torch.addcmul(totals[0], alpha, outputs, out=outputs)  # (k, R, n, nx)
-    output_bias = center.c.view(k, 1, 1, 1) + alpha * u.c.view(k, 1, 1, 1) + betas.view(1, R, 1, 1) * v.c.view(k, 1, 1, 1)
-    outputs += output_bias
     return outputs.permute(1, 3, 2, 0)  # (R, nx, n, k)
 
 
@@ -258,20 +256,22 @@ def _base_coefficients(
     betas: torch.Tensor,
     samples: slice,
 ) -> torch.Tensor:
-    """Return the summed coefficients of the neurons with q < 0, tensor of shape (3·k, rows, n).
+    """Return the coefficients present from column 0 on, tensor of shape (3·k, rows, n).
 
-    With p = Z0 + β·Z2, q = Z1, r = A0 + β·A2 and s = A1 (A0, A1, A2 the output
-    weights of θ₀, u and v), the sums over neurons with q < 0 of r·p, r·q + s·p
-    and s·q are polynomials in β whose coefficients are nine matrix products
-    M_ab = (mask ⊙ Za)·Abᵀ, so no per-row pass over the neurons is needed.
+    These are the output bias c0 + α·cu + β·cv and the sums over the neurons
+    with q < 0 of r·p, r·q + s·p and s·q. With p = Z0 + β·Z2, q = Z1,
+    r = A0 + β·A2 and s = A1 (A0, A1, A2 the output weights of θ₀, u and v),
+    those sums are polynomials in β whose coefficients are nine matrix
+    products M_ab = (mask ⊙ Za)·Abᵀ, so no per-row pass over the neurons is needed.
     """
     Z = torch.stack((planes.Z0[samples], planes.Z1[samples], planes.Z2[samples]))  # (3, n, m)
     Z = Z * (planes.Z1[samples] < 0).to(Z.dtype)
     A = torch.stack((center.a, u.a, v.a))  # (3, k, m)
     M = torch.einsum("anm,bkm->abkn", Z, A)  # M[a, b] = ((mask ⊙ Za)·Abᵀ)ᵀ, (3, 3, k, n)
     beta = betas.view(1, -1, 1)  # (1, R, 1)
-    constant = M[0, 0, :, None] + beta * (M[2, 0, :, None] + M[0, 2, :, None]) + beta.square() * M[2, 2, :, None]
-    linear = M[1, 0, :, None] + M[0, 1, :, None] + beta * (M[1, 2, :, None] + M[2, 1, :, None])
+    bias = center.c.view(-1, 1, 1) + beta * v.c.view(-1, 1, 1)  # (k, R, 1)
+    constant = M[0, 0, :, None] + beta * (M[2, 0, :, None] + M[0, 2, :, None]) + beta.square() * M[2, 2, :, None] + bias
+    linear = M[1, 0, :, None] + M[0, 1, :, None] + beta * (M[1, 2, :, None] + M[2, 1, :, None]) + u.c.view(-1, 1, 1)
     quadratic = M[1, 1, :, None].expand_as(constant)
     return torch.cat((constant, linear, quadratic))  # (3·k, R, n)
 
