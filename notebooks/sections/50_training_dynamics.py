@@ -52,7 +52,7 @@ plt.show()
 # ### Sharpness under full-batch gradient descent
 #
 # The sharpness is the largest eigenvalue of the Hessian of the full-batch training loss, computed in
-# float64 by `GradientAnalyzer` (dense for P ≤ 500, Lanczos above). Gradient descent with step η on a
+# float64 by `GradientAnalyzer` (dense for P ≤ 256, Lanczos above). Gradient descent with step η on a
 # quadratic is stable only while the sharpness is below 2/η. On neural networks, full-batch gradient
 # descent typically raises the sharpness to about 2/η and keeps it there (the edge of stability). With
 # cross-entropy the curvature also falls once the data are fitted.

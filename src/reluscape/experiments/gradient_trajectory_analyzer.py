@@ -175,8 +175,9 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
             dtype. Sharpness is always computed in float64.
         sharpness_every: record the sharpness at epoch 0 and every this
             many epochs, an integer >= 1; None turns sharpness tracking off.
-        sharpness_method: ``"auto"`` (dense ``eigvalsh`` for P <= 500,
-            Lanczos above), ``"dense"`` or ``"lanczos"``.
+        sharpness_method: ``"auto"`` (dense ``eigvalsh`` for P <= 256,
+            Lanczos above: on the dense Hessian up to P = 600, on
+            Hessian-vector products beyond), ``"dense"`` or ``"lanczos"``.
         sharpness_tol: relative accuracy of Lanczos; 0 requests machine
             precision.
         max_dense_bytes: largest dense P × P Hessian the ``"dense"`` method

@@ -58,7 +58,11 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     full = P <= _FULL_SPECTRUM_MAX_P[quick]
     if full:
         spectrum = analyzer.eigenvalues()
-        caption = f"All {P} Hessian eigenvalues (dense float64 eigh), |λ| on a log scale, red for negative, grey below the float64 round-off level."
+        caption = (
+            f"All {P} Hessian eigenvalues (dense float64 eigh; where the known null space is large, eigh runs on "
+            "the rest and the null space adds exact zeros), |λ| on a log scale, red for negative, grey below the "
+            "float64 round-off level."
+        )
     else:
         spectrum = analyzer.eigenvalues(k=_LANCZOS_K, which="both")
         caption = (
