@@ -234,6 +234,20 @@ def test_box_count_equals_polygons_and_shapely(width):
     assert (regions.areas > 0).all()
 
 
+@pytest.mark.parametrize(
+    ("W", "b"),
+    [
+        ([[1, 0], [-1, 1], [-1, -1]], [0, 0, 0]),  # three lines through the grid point (0, 0)
+        ([[1, 0], [-1, 0]], [0, 0]),  # one line, two neurons of opposite sign
+        ([[0, 1], [0, -1], [1, 1]], [0, 0, 0]),  # a horizontal line through a grid row
+    ],
+)
+def test_grid_points_on_lines_add_no_region(W, b):
+    # With 201 points per axis on [-1, 1], the lines pass exactly through grid points.
+    viz = ActivationPatternVisualizer(lines_network(W, b), bounds=(-1, 1, -1, 1), resolution=201)
+    assert viz.count_grid_regions() == viz.count_regions()
+
+
 def test_grid_count_bounded_by_exact_and_converges():
     params = random_network(4, seed=5)
     viz_counts = []
@@ -703,7 +717,7 @@ def test_grid_rows_match_preactivation_exactly():
     xs, ys = np.linspace(-2, 2, 77), np.linspace(-1, 3, 31)
     encoded = grid_engine.row_patterns(W, b, xs, ys)
     rows, columns = np.divmod(np.arange(77 * 31), 77)
-    direct = grid_engine.preactivation(W, b, xs[columns], ys[rows]) > 0
+    direct = grid_engine.active(grid_engine.preactivation(W, b, xs[columns], ys[rows]), W)
     assert (encoded.patterns(rows, columns) == direct).all()
     hashes = grid_engine.grid_hashes(encoded, grid_engine.hash_keys(50), 77).ravel()
     assert (hashes == grid_engine.pattern_hashes(direct, grid_engine.hash_keys(50))).all()

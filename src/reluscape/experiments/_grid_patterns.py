@@ -4,11 +4,16 @@ Along a grid row y is fixed, so neuron j's pre-activation
 
     z_j(x) = w_j0 · x + (w_j1 · y + b_j)
 
-is monotone in x and its bit flips at most once. A row is therefore fully
+is monotone in x and its bit flips at most once. A grid point exactly on a
+neuron's line (z_j = 0) takes the bit of the point moved by (ε, ε²) for a tiny
+ε > 0: on when w_j0 > 0, or when w_j0 = 0 and w_j1 > 0. That moved point lies
+inside a region of the arrangement even where several lines meet, so every
+grid pattern is the pattern of a region, and the grid never counts more
+regions than the exact count. Elsewhere the bit is z_j > 0. A row is therefore fully
 described by its first pattern and, per neuron, the first column where the bit
 differs from it: O(m) numbers instead of O(m · nx) bits. Evaluated in float64
 in exactly this order, z_j is monotone in x also after rounding, so the flip
-columns reproduce ``preactivation(...) > 0`` bit for bit.
+columns reproduce :func:`active` bit for bit.
 
 Each pattern gets a 64-bit hash h = Σ_j r_j [z_j > 0] (mod 2^64) with fixed
 random keys r_j, updated by ± r_j at each flip, so the hashes of all grid points
@@ -34,6 +39,12 @@ def hash_keys(width: int) -> np.ndarray:
 def preactivation(W: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Return z = w_0 · x + (w_1 · y + b) for points (x, y), shape (n, m), in this rounding order."""
     return x[:, None] * W[:, 0] + (y[:, None] * W[:, 1] + b)
+
+
+def active(z: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Return the grid bits for pre-activations z of shape (..., m): z > 0, with ties broken as the module docstring describes."""
+    on_tie = (W[:, 0] > 0) | ((W[:, 0] == 0) & (W[:, 1] > 0))
+    return (z > 0) | ((z == 0) & on_tie)
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -
     nx = len(xs)
     row_offset = ys[:, None] * W[:, 1] + b  # (ny, m)
     w0 = np.broadcast_to(W[:, 0], row_offset.shape)
-    first = xs[0] * w0 + row_offset > 0
+    first = active(xs[0] * w0 + row_offset, W)
 
     # The bit can change only if it starts off with w0 > 0 or on with w0 < 0.
     flips = np.where(first, w0 < 0, w0 > 0)
@@ -78,7 +89,7 @@ def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -
     # The division can be off by one column; settle the exact first differing column.
     def differs(column: np.ndarray) -> np.ndarray:
         inside = column < nx
-        value = xs[np.minimum(column, nx - 1)] * w0 + row_offset > 0
+        value = active(xs[np.minimum(column, nx - 1)] * w0 + row_offset, W)
         return inside & (value != first)
 
     for _ in range(nx):
