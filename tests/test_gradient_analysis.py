@@ -502,6 +502,21 @@ def test_plots_reject_non_finite_and_bad_options(moons):
     plt.close("all")
 
 
+def test_unknown_loss_name_names_loss(moons):
+    model = ShallowReLU(2, 3, seed=0)
+    with pytest.raises(ValueError, match=r"loss must be one of 'binary', 'multiclass', 'regression'; got 'bce'"):
+        GradientAnalyzer(model, moons, loss="bce")
+    X, y = moons.X_train, moons.y_train
+    with pytest.raises(ValueError, match=r"loss must be one of 'binary', 'multiclass', 'regression'; got 'mse'"):
+        GradientAnalyzer(model, (X, y), loss="mse")
+
+
+def test_which_without_k_rejected(moons):
+    analyzer = GradientAnalyzer(ShallowReLU(2, 3, seed=0), moons)
+    with pytest.raises(ValueError, match=r"which='largest' needs k, the number of eigenvalues; got k=None"):
+        analyzer.eigenvalues(which="largest")
+
+
 def test_non_finite_hessian_names_the_entry():
     # Output weights of 1e25 overflow a² in float32 while the loss itself stays finite.
     data = SyntheticDatasetBuilder(60, seed=0).moons()

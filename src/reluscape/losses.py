@@ -154,7 +154,7 @@ def resolve_loss(loss: TaskLoss | str | None, task: str) -> TaskLoss:
     if loss is None:
         return TaskLoss(task)
     if isinstance(loss, str):
-        loss = TaskLoss(loss)
+        loss = TaskLoss(check_choice("loss", loss, TASKS))
     if not isinstance(loss, TaskLoss):
         raise TypeError(f"loss must be a TaskLoss, a task name or None; got {type(loss).__name__}.")
     if loss.task != task:

@@ -25,7 +25,7 @@ from reluscape.analysis._hessian_closed_form import ShallowCurvature
 from reluscape.analysis._lanczos import lanczos_quadrature, rademacher
 from reluscape.analysis.results import GradientNorms, HessianSplit, SpectralDensity, Spectrum, TraceEstimate
 from reluscape.data.dataset import Dataset
-from reluscape.losses import TaskLoss, resolve_loss
+from reluscape.losses import TASKS, TaskLoss, resolve_loss
 from reluscape.models.shallow_relu import ShallowParams, ShallowReLU, unflatten_params
 
 __all__ = ["DEFAULT_MAX_DENSE_BYTES", "GradientAnalyzer"]
@@ -305,7 +305,8 @@ class GradientAnalyzer:
 
         Args:
             k: number of eigenvalues, or None for all P.
-            which: ``"both"``, ``"largest"`` or ``"smallest"``.
+            which: ``"both"`` (the default), ``"largest"`` or ``"smallest"``;
+                anything but ``"both"`` needs ``k``.
             return_eigenvectors: also return the eigenvectors, tensor of shape (P, r).
             tol: relative accuracy for Lanczos, or 0 for machine precision.
             method: ``"auto"``, ``"dense"`` or ``"lanczos"``.
@@ -319,6 +320,8 @@ class GradientAnalyzer:
                 or when Lanczos does not converge within ``max_iter``.
         """
         which = check_choice("which", which, WHICH)
+        if k is None and which != "both":
+            raise ValueError(f"which={which!r} needs k, the number of eigenvalues; got k=None, which gives all of them.")
         method = check_choice("method", method, ("auto", "dense", "lanczos"))
         tol = check_float("tol", tol, minimum=0.0)
         seed = check_int("seed", seed, minimum=0)
@@ -636,7 +639,7 @@ def _task_of(loss: TaskLoss | str) -> str:
     if isinstance(loss, TaskLoss):
         return loss.task
     if isinstance(loss, str):
-        return TaskLoss(loss).task
+        return check_choice("loss", loss, TASKS)
     raise TypeError(f"loss must be a TaskLoss, a task name or None; got {type(loss).__name__}.")
 
 
