@@ -135,7 +135,7 @@ def test_nearly_concurrent_lines_merge_consistently():
     assert regions.n_regions_plane == 6
 
 
-def test_count_with_many_lines_through_one_point_matches_polygons():
+def test_count_many_concurrent_lines():
     rng = np.random.default_rng(5)
     angles = rng.uniform(0, np.pi, size=40)
     through = np.stack([np.cos(angles), np.sin(angles)], axis=1)

@@ -307,7 +307,8 @@ class ShallowCurvature:
                 if p != l:
                     torch.mul(aa, K[index[(0, 0, l, p)]], out=H[self._u_index(p), self._u_index(l)])
 
-        # T_l[j, j'] = Σ_l' K[l, l'][j, j'] u_j'l'; G[u_jl, a_j'] = a_j T_l[j, j'] and G[a_j, a_j'] = Σ_l u_jl T_l[j, j'].
+        # With T_l[j, j'] = Σ_l' K[l, l'][j, j'] u_j'l', the blocks are G[u_jl, a_j'] = a_j T_l[j, j']
+        # and G[a_j, a_j'] = Σ_l u_jl T_l[j, j'].
         columns_scaled = torch.empty_like(aa)
         rows_scaled = torch.empty_like(aa)
         a_a = torch.zeros_like(aa)

@@ -577,8 +577,8 @@ def count_box_regions(lines: Lines, tol: float, memory_budget: int) -> int:
 def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> list[tuple[np.ndarray, int]]:
     """Close linked crossings (as line-pair keys) over shared lines, as :func:`_closure_links` does.
 
-    A merged vertex through lines S also contains every crossing of two lines of
-    S inside the square; those are found from the chords' end ranks.
+    A merged vertex through lines S also contains every crossing of two lines
+    of S inside the square. The chords' end ranks give those crossings.
 
     Returns:
         For every merged vertex, its lines and its number of crossings.
