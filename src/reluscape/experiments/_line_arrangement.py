@@ -307,13 +307,15 @@ def crossing_x(normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, seco
     return (y_i * d_j - y_j * d_i) / (x_i * y_j - y_i * x_j)
 
 
-def _hash_table_size(n_keys: int) -> int:
-    return 1 << max(10, int(np.ceil(np.log2(4 * max(n_keys, 1)))))
+def _hash_table_size(n_keys: int, buckets_per_key: int) -> int:
+    return 1 << max(10, int(np.ceil(np.log2(buckets_per_key * max(n_keys, 1)))))
 
 
 def _crowded(keys: np.ndarray, table_size: int) -> np.ndarray:
     """Return whether each key's hash bucket contains three or more keys."""
-    return np.bincount(keys & (table_size - 1), minlength=table_size)[keys & (table_size - 1)] >= 3
+    buckets = (keys & (table_size - 1)).astype(np.intp, copy=False)  # NumPy indexes with intp
+    # Gathering from the boolean table, 8 times smaller than the counts, halved the time at 435k keys.
+    return (np.bincount(buckets, minlength=table_size) >= 3)[buckets]
 
 
 def _x_cells(x: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -348,14 +350,16 @@ def vertex_candidates(
     Returns:
         Sorted indices of the candidate crossings.
     """
-    candidate = _crowded(cell_x, _hash_table_size(len(cell_x)))
+    # Two buckets per crossing: at 435k crossings, four per crossing took twice as long (cache
+    # misses) and left nine tenths of the crowded ones, which the y test sorts out anyway.
+    candidate = _crowded(cell_x, _hash_table_size(len(cell_x), 2))
     candidate[near_x] = False
     crowded_x = np.flatnonzero(candidate)
     scaled_y = y_of(crowded_x) * (1.0 / _HASH_CELL)
     cell_y = np.floor(scaled_y)
     near_y = np.abs(scaled_y - cell_y - 0.5) > 0.5 - tol / _HASH_CELL
     cell_keys = cell_x[crowded_x].astype(np.int64) * np.int64(2_000_003) + cell_y.astype(np.int64)
-    candidate[crowded_x] = _crowded(cell_keys, _hash_table_size(len(crowded_x))) | near_y
+    candidate[crowded_x] = _crowded(cell_keys, _hash_table_size(len(crowded_x), 4)) | near_y
     candidate[near_x] = True
     return np.flatnonzero(candidate)
 
