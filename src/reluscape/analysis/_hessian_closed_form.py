@@ -287,7 +287,6 @@ class ShallowCurvature:
                     H[a_rows, u_rows] += torch.diag(self.C[o, :, l])
         return H
 
-
     def _assemble_single_output(self, H: torch.Tensor, K: torch.Tensor, index: dict) -> None:
         """Write the u-u, u-a and a-a blocks of G for one output, each entry once and in place.
 

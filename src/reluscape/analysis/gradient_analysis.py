@@ -295,13 +295,15 @@ class GradientAnalyzer:
         space is large (at least m(d+1) - (n + m)k directions of (w, b) that
         neither the Jacobian rows nor the residual term reach), ``eigh`` runs
         on the Hessian restricted to an orthonormal basis of the rest, and the
-        null space adds exact zeros. With ``k`` given, ``which`` picks the ``k`` algebraically
-        largest, the ``k`` smallest, or ``"both"`` (half from each end, one
-        more from the top when ``k`` is odd). Lanczos (ARPACK ``eigsh`` on
-        closed-form Hessian-vector products) is used when the dense matrix is
-        not allowed or, with ``method="auto"``, when P > 600. With
-        ``method="auto"``, P <= 600 and k < P / 4, Lanczos runs on the dense
-        exact Hessian instead, which is faster than a full ``eigh`` there.
+        null space adds exact zeros.
+
+        With ``k`` given, ``which`` picks the ``k`` algebraically largest, the
+        ``k`` smallest, or ``"both"`` (half from each end, one more from the
+        top when ``k`` is odd). Lanczos (ARPACK ``eigsh`` on closed-form
+        Hessian-vector products) is used when the dense matrix is not allowed
+        or, with ``method="auto"``, when P > 600. With ``method="auto"``,
+        256 < P <= 600 and k < P / 4, Lanczos runs on the dense exact Hessian
+        instead, which is faster than a full ``eigh`` there.
 
         Args:
             k: number of eigenvalues, or None for all P.
