@@ -67,6 +67,13 @@ def test_history_csv_and_model_reload(quick_report):
     assert model.width == 32
 
 
+def test_config_toml_comments_unset_settings():
+    text = RunConfig(quick=True).to_toml()
+    assert "# lr is not set: the optimizer's default learning rate." in text
+    assert "# batch_size is not set: full-batch training." in text
+    assert "lr =" not in text
+
+
 def test_config_toml_round_trip(quick_report, tmp_path):
     _, out_dir = quick_report
     values = load_config_file(out_dir / "config.toml")

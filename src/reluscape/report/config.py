@@ -26,6 +26,17 @@ _FULL_DEFAULTS = {"n_samples": 1000, "epochs": 300}
 _QUICK_DEFAULTS = {"n_samples": 400, "epochs": 100}
 
 
+# What an unset optional setting means, for the comments of the written config file.
+_UNSET_MEANING = {
+    "lr": "the optimizer's default learning rate",
+    "batch_size": "full-batch training",
+    "dataset": "the data come from the CSV file",
+    "csv": "the data set is built in",
+    "target": "it is needed only with csv",
+    "task": "inferred from the targets",
+}
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Settings of one `reluscape run`.
@@ -142,10 +153,15 @@ class RunConfig:
         return values
 
     def to_toml(self) -> str:
-        """Render the resolved settings as TOML; unset optional settings are left out."""
+        """Render the resolved settings as TOML.
+
+        TOML has no null, so an unset optional setting becomes a comment that
+        says what applies instead.
+        """
         lines = ["# Settings of this reluscape run; pass this file to `reluscape run --config`."]
         for key, value in self.resolved().items():
             if value is None:
+                lines.append(f"# {key} is not set: {_UNSET_MEANING.get(key, 'its default applies')}.")
                 continue
             if isinstance(value, bool):
                 text = "true" if value else "false"
