@@ -26,7 +26,7 @@ _FULL_DEFAULTS = {"n_samples": 1000, "epochs": 300}
 _QUICK_DEFAULTS = {"n_samples": 400, "epochs": 100}
 
 
-# What an unset optional setting means, for the comments of the written config file.
+# Meaning of each unset optional setting, for the comments of the written config file.
 _UNSET_MEANING = {
     "lr": "the optimizer's default learning rate",
     "batch_size": "full-batch training",
@@ -156,7 +156,7 @@ class RunConfig:
         """Render the resolved settings as TOML.
 
         TOML has no null, so an unset optional setting becomes a comment that
-        says what applies instead.
+        states what applies instead.
         """
         lines = ["# Settings of this reluscape run; pass this file to `reluscape run --config`."]
         for key, value in self.resolved().items():
