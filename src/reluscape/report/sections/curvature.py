@@ -110,7 +110,12 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
 
     frame = pd.concat([report.to_frame(), search.report.to_frame()], ignore_index=True)
     frame.insert(0, "point", ["trained", "after search"])
-    content.table(frame, "critical_points", "Critical-point evidence at the trained point and after the search")
+    content.table(
+        frame,
+        "critical_points",
+        "Critical-point evidence at the trained point and after the search. symmetry_residual is the largest "
+        "‖H v_j‖ / ‖v_j‖ over the removed rescaling directions v_j = (w_j, b_j, −a_j), close to zero at a critical point.",
+    )
     ax = plot_critical_point(search.report)
     content.figure(
         ax.figure,

@@ -114,7 +114,12 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
 
     content.table(_summary_table(experiment), "summary", "Per-width mean and standard deviation over seeds")
     runs_table = _runs_table(frame)
-    content.table(runs_table, "runs", "Every run: one row per width and seed", max_rows=40)
+    content.table(
+        runs_table,
+        "runs",
+        "Every run: one row per width and seed. Runs trained together in one batch share its wall_time equally.",
+        max_rows=40,
+    )
     content.metrics.update(
         {
             "widths": list(widths),
