@@ -148,7 +148,7 @@ def test_count_many_concurrent_lines():
     assert regions.n_regions == shapely_region_count(W, b, BOX)
 
 
-def test_count_of_wide_network_matches_full_arrangement():
+def test_wide_network_count_matches_arrangement():
     # This width-1024 network has crossings that merge into vertices of three
     # lines within the tolerance, so the count's merge path runs.
     from reluscape.experiments import _line_arrangement as exact_engine

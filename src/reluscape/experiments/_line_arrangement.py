@@ -314,7 +314,7 @@ def _hash_table_size(n_keys: int, buckets_per_key: int) -> int:
 def _crowded(keys: np.ndarray, table_size: int) -> np.ndarray:
     """Return whether each key's hash bucket contains three or more keys."""
     buckets = (keys & (table_size - 1)).astype(np.intp, copy=False)  # NumPy indexes with intp
-    # Gathering from the boolean table, 8 times smaller than the counts, halved the time at 435k keys.
+    # Gathering from the boolean table, 8 times smaller than the counts, took 1.3 ms against 1.9 ms at 435k keys.
     return (np.bincount(buckets, minlength=table_size) >= 3)[buckets]
 
 
