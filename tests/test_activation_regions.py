@@ -707,6 +707,76 @@ def test_crossing_pairs_match_brute_force(memory_budget):
     assert len(_crossing_pairs(ranks, memory_budget)) == len(expected)
 
 
+
+def test_sweep_frame_keeps_distances_between_crossings():
+    from reluscape.experiments import _line_arrangement as exact_engine
+
+    rng = np.random.default_rng(11)
+    angles = np.concatenate([[0.0, np.pi / 2, np.pi / 4], rng.uniform(0, np.pi, size=37)])  # vertical and horizontal too
+    normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    offsets = rng.uniform(-0.8, 0.8, size=len(angles))
+    frame = exact_engine.SweepFrame.of(normals, offsets)
+    assert np.isfinite(frame.slopes).all() and np.isfinite(frame.intercepts).all()
+
+    first, second = np.triu_indices(len(angles), 1)
+    points = exact_engine.intersect(normals, offsets, np.stack([first, second], axis=1))
+    scaled_x = frame.first(first, second)
+    turned = np.stack([scaled_x, frame.second(first, scaled_x)], axis=1) * exact_engine._HASH_CELL
+    # Both routes also agree on the second line of each crossing.
+    assert np.allclose(frame.second(second, scaled_x) * exact_engine._HASH_CELL, turned[:, 1], atol=1e-12)
+    # A rotation keeps every distance; compare crossing 0 with all others.
+    assert np.allclose(np.linalg.norm(turned - turned[0], axis=1), np.linalg.norm(points - points[0], axis=1), atol=1e-12)
+
+
+def test_hash_cells_round_half_to_even_and_flag_edges():
+    from reluscape.experiments import _line_arrangement as exact_engine
+
+    rng = np.random.default_rng(2)
+    halves = np.array([2.5, -2.5, 3.5, -0.5, 0.5, 1e6 + 0.5])
+    edges = np.array([7.4995, -7.4995, 0.4999999, 12.0])
+    scaled = np.concatenate([halves, edges, rng.uniform(-3e6, 3e6, size=500)])
+    tol, table_size = 2e-10, 1 << 12
+    buckets = np.empty(len(scaled), dtype=np.intp)
+    near = exact_engine._hash_cells(scaled.copy(), tol, table_size, buckets, np.empty(len(scaled)))
+    cells = np.rint(scaled)
+    assert (buckets == (cells.astype(np.int64) & (table_size - 1))).all()
+    expected_near = np.flatnonzero(np.abs(scaled - cells) > 0.5 - tol / exact_engine._HASH_CELL)
+    assert (near == expected_near).all()
+    assert set(range(len(halves))) <= set(near.tolist())  # an exact half lies on an edge
+
+
+def test_count_does_not_depend_on_block_size():
+    from reluscape.experiments import _line_arrangement as exact_engine
+
+    rng = np.random.default_rng(4)
+    angles = rng.uniform(0, np.pi, size=30)
+    through = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    W = np.concatenate([through, rng.normal(size=(170, 2))])
+    b = np.concatenate([-through @ np.array([0.4, -0.7]), rng.normal(size=170)])
+    frame = exact_engine.UnitFrame.from_bounds(BOX)
+    lines = exact_engine.unit_lines(W, b, frame, 1e-9)
+    counts = {budget: exact_engine.count_box_regions(lines, 1e-9, budget) for budget in (64, 2**12, 2**26)}
+    assert len(set(counts.values())) == 1
+    assert counts[64] == exact_engine.box_arrangement(lines, 1e-9, 2**26).n_regions == shapely_region_count(W, b, BOX)
+
+
+def test_close_links_filter_keeps_every_component():
+    from reluscape.experiments import _line_arrangement as exact_engine
+
+    rng = np.random.default_rng(9)
+    tol = 1e-9
+    centres = rng.uniform(-1, 1, size=(20, 2))
+    clusters = centres[rng.integers(0, 20, size=200)] + rng.uniform(-2 * tol, 2 * tol, size=(200, 2))
+    points = np.concatenate([clusters, rng.uniform(-1, 1, size=(300, 2))])
+
+    def groups(links):
+        nodes, component = exact_engine._components(links)
+        return {frozenset(nodes[component == label].tolist()) for label in np.unique(component)}
+
+    filtered, unfiltered = exact_engine._close_links(points, tol), exact_engine._grid_links(points, tol)
+    assert len(filtered) > 0
+    assert groups(filtered) == groups(unfiltered)
+
 def test_grid_rows_match_preactivation_exactly():
     from reluscape.experiments import _grid_patterns as grid_engine
 

@@ -34,11 +34,12 @@ from scipy.sparse.csgraph import connected_components
 
 DEFAULT_TOLERANCE = 1e-9
 # Side length (unit frame) of the hash cells that find candidate concurrent crossings.
-_HASH_CELL = 1e-6
+_HASH_CELL = 5e-7
 _PERIMETER = 8.0
-# Candidate pairs per block when counting: small enough for the temporaries to stay in cache.
-_COUNT_BLOCK = 1 << 15
-_CELL_MASK = (1 << 31) - 1
+# Entries per block of the count's pair matrix: small enough for the temporaries to stay in cache.
+_COUNT_BLOCK = 1 << 16
+# Adding 1.5 · 2^52 to a float64 below 2^51 in magnitude rounds it to an integer, half to even.
+_ROUNDING_SHIFT = 1.5 * 2.0**52
 # Walking the square counterclockwise from (-1, -1): bottom, right, top, left.
 _SIDE_DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
 _CORNERS = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
@@ -282,7 +283,9 @@ def _sorted_crossings(ranks: np.ndarray, memory_budget: int) -> tuple[np.ndarray
     return np.concatenate([empty, *(b[0] for b in blocks)]), np.concatenate([empty, *(b[1] for b in blocks)])
 
 
-def _pair_columns(normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, ...]:
+def _pair_columns(
+    normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, ...]:
     normal_x, normal_y = np.ascontiguousarray(normals[:, 0]), np.ascontiguousarray(normals[:, 1])
     return normal_x[first], normal_y[first], offsets[first], normal_x[second], normal_y[second], offsets[second]
 
@@ -301,37 +304,103 @@ def intersect(normals: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np
     return _intersect(normals, offsets, np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]))
 
 
-def crossing_x(normals: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Return the first coordinate of :func:`intersect`, bit for bit, shape (N,)."""
-    x_i, y_i, d_i, x_j, y_j, d_j = _pair_columns(normals, offsets, first, second)
-    return (y_i * d_j - y_j * d_i) / (x_i * y_j - y_i * x_j)
+@dataclass(frozen=True)
+class SweepFrame:
+    """The chords as graphs y' = -(s x' + a) in a rotated frame where none is vertical.
+
+    The frame is turned so that its vertical direction lies in the middle of
+    the widest gap between the lines' directions. Then every line has a finite
+    slope, and the first coordinate of a crossing costs two subtractions and
+    a division. The hash cells that find concurrent crossings are laid out in
+    this frame, in units of ``_HASH_CELL``.
+
+    Attributes:
+        slopes: s of every line, shape (L,).
+        intercepts: a / _HASH_CELL of every line, shape (L,).
+    """
+
+    slopes: np.ndarray
+    intercepts: np.ndarray
+
+    @classmethod
+    def of(cls, normals: np.ndarray, offsets: np.ndarray) -> SweepFrame:
+        if len(offsets) == 0:
+            return cls(np.zeros(0), np.zeros(0))
+        angles = np.sort(np.arctan2(normals[:, 1], normals[:, 0]) % np.pi)
+        gaps = np.diff(angles, append=angles[0] + np.pi)
+        widest = int(np.argmax(gaps))
+        turn = angles[widest] + gaps[widest] / 2
+        # n'_y = sin(angle - turn) is at least sin(gap / 2) away from zero.
+        normal_x = np.cos(turn) * normals[:, 0] + np.sin(turn) * normals[:, 1]
+        normal_y = np.cos(turn) * normals[:, 1] - np.sin(turn) * normals[:, 0]
+        return cls(normal_x / normal_y, offsets / normal_y * (1.0 / _HASH_CELL))
+
+    def first(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Return x' / _HASH_CELL of the crossing of each pair of lines, shape (N,)."""
+        return (self.intercepts[second] - self.intercepts[first]) / (self.slopes[first] - self.slopes[second])
+
+    def second(self, line: np.ndarray, scaled_x: np.ndarray) -> np.ndarray:
+        """Return y' / _HASH_CELL of the points with x' / _HASH_CELL = ``scaled_x`` on the given lines."""
+        return -(self.slopes[line] * scaled_x + self.intercepts[line])
 
 
 def _hash_table_size(n_keys: int, buckets_per_key: int) -> int:
     return 1 << max(10, int(np.ceil(np.log2(buckets_per_key * max(n_keys, 1)))))
 
 
+def _pair_table_size(end_ranks: np.ndarray) -> int:
+    """Return the first-stage hash table size for chords sorted by their smaller end rank.
+
+    The size comes from the number of candidate pairs of :func:`_crossing_blocks`,
+    which the count and the arrangement both know before any crossing is computed.
+    """
+    low, high = end_ranks.min(axis=1), end_ranks.max(axis=1)
+    runs = np.searchsorted(low, high, side="left") - np.searchsorted(low, low, side="right")
+    return _hash_table_size(int(np.maximum(runs, 0).sum()), 2)
+
+
+def _hash_cells(scaled: np.ndarray, tol: float, table_size: int, buckets: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """Write each value's hash bucket into ``buckets``; return the flat positions within tol of a cell edge.
+
+    Cells are centred on the integers; ``scaled`` is a coordinate divided by
+    ``_HASH_CELL``. Adding ``_ROUNDING_SHIFT`` rounds it to the nearest
+    integer, which then fills the low bits of the sum, so the bucket needs no
+    float-to-integer conversion (that conversion took twice as long).
+    ``scaled`` is overwritten; ``work`` is scratch of its shape.
+    """
+    with np.errstate(invalid="ignore"):  # the count's pairs that do not cross may be inf or NaN
+        shifted = np.add(scaled, _ROUNDING_SHIFT, out=work)
+        np.bitwise_and(shifted.view(np.int64), table_size - 1, out=buckets)
+        shifted -= _ROUNDING_SHIFT  # the nearest integer to scaled, exactly
+        scaled -= shifted
+        np.abs(scaled, out=scaled)
+        return np.flatnonzero(scaled > 0.5 - tol / _HASH_CELL)
+
+
 def _crowded(keys: np.ndarray, table_size: int) -> np.ndarray:
     """Return whether each key's hash bucket contains three or more keys."""
     buckets = (keys & (table_size - 1)).astype(np.intp, copy=False)  # NumPy indexes with intp
-    # Gathering from the boolean table, 8 times smaller than the counts, took 1.3 ms against 1.9 ms at 435k keys.
-    return (np.bincount(buckets, minlength=table_size) >= 3)[buckets]
+    return _crowded_buckets(buckets, table_size)
 
 
-def _x_cells(x: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return each crossing's cell column and whether it lies within tol of a column edge.
+def _crowded_buckets(buckets: np.ndarray, table_size: int) -> np.ndarray:
+    """Return whether each entry's bucket contains three or more entries; bucket ``table_size`` never counts."""
+    # Gathering from the boolean table, 8 times smaller than the counts, took 0.7 ms against 1.9 ms at 527k keys.
+    crowded = np.bincount(buckets, minlength=table_size + 1) >= 3
+    crowded[table_size] = False  # the count parks pairs that do not cross there
+    return crowded[buckets]
 
-    Columns are kept to their low 31 bits, so they fit in int32. Columns that
-    wrap onto one another only share hash buckets, which adds candidates.
-    """
-    scaled_x = x * (1.0 / _HASH_CELL)
-    cell_x = np.floor(scaled_x)
-    near_x = np.abs(scaled_x - cell_x - 0.5) > 0.5 - tol / _HASH_CELL
-    return cell_x.astype(np.int64) & _CELL_MASK, near_x
+
+def _refine_crowded(scaled_x: np.ndarray, scaled_y: np.ndarray, tol: float) -> np.ndarray:
+    """Second stage of :func:`vertex_candidates`: test square cells for crossings crowded in x."""
+    cell_y = np.rint(scaled_y)
+    near_y = np.abs(scaled_y - cell_y) > 0.5 - tol / _HASH_CELL
+    keys = np.rint(scaled_x).astype(np.int64) * np.int64(2_000_003) + cell_y.astype(np.int64)
+    return _crowded(keys, _hash_table_size(len(keys), 4)) | near_y
 
 
 def vertex_candidates(
-    cell_x: np.ndarray, near_x: np.ndarray, y_of: Callable[[np.ndarray], np.ndarray], tol: float
+    scaled_x: np.ndarray, scaled_y_of: Callable[[np.ndarray], np.ndarray], table_size: int, tol: float
 ) -> np.ndarray:
     """Return the crossings that may belong to a vertex of three or more lines.
 
@@ -339,29 +408,25 @@ def vertex_candidates(
     other. They share a square cell of side ``_HASH_CELL``, or lie within tol
     of a cell edge. Cells are tested on x first, for every crossing, and on y
     only for the crossings crowded in x, so most y coordinates are never
-    needed. Hash collisions only add candidates.
+    needed. Hash collisions only add candidates. :func:`count_box_regions`
+    runs the same two stages on its blocks.
 
     Args:
-        cell_x: cell column of every crossing, from :func:`_x_cells`, (N,), int32 or int64.
-        near_x: indices of the crossings within tol of a column edge.
-        y_of: returns the second coordinate of the crossings at given indices.
+        scaled_x: first coordinate of every crossing divided by ``_HASH_CELL``, (N,).
+        scaled_y_of: returns the second coordinate, divided alike, of the crossings at given indices.
+        table_size: buckets of the first stage, a power of two.
         tol: the merge tolerance.
 
     Returns:
         Sorted indices of the candidate crossings.
     """
-    # Two buckets per crossing: at 435k crossings, four per crossing took twice as long (cache
-    # misses) and left nine tenths of the crowded ones, which the y test sorts out anyway.
-    candidate = _crowded(cell_x, _hash_table_size(len(cell_x), 2))
-    candidate[near_x] = False
-    crowded_x = np.flatnonzero(candidate)
-    scaled_y = y_of(crowded_x) * (1.0 / _HASH_CELL)
-    cell_y = np.floor(scaled_y)
-    near_y = np.abs(scaled_y - cell_y - 0.5) > 0.5 - tol / _HASH_CELL
-    cell_keys = cell_x[crowded_x].astype(np.int64) * np.int64(2_000_003) + cell_y.astype(np.int64)
-    candidate[crowded_x] = _crowded(cell_keys, _hash_table_size(len(crowded_x), 4)) | near_y
-    candidate[near_x] = True
-    return np.flatnonzero(candidate)
+    buckets = np.empty(len(scaled_x), dtype=np.intp)
+    near_x = _hash_cells(scaled_x.copy(), tol, table_size, buckets, np.empty(len(scaled_x)))
+    crowded = _crowded_buckets(buckets, table_size)
+    crowded[near_x] = False
+    crowded_x = np.flatnonzero(crowded)
+    keep = _refine_crowded(scaled_x[crowded_x], scaled_y_of(crowded_x), tol)
+    return np.union1d(near_x, crowded_x[keep])
 
 
 def _merge_close(
@@ -402,12 +467,20 @@ def _lines_per_component(
     return np.bincount(distinct_incidences // n_lines, minlength=int(component.max()) + 1)
 
 
-def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[np.ndarray, int, np.ndarray]:
+def group_crossings(
+    points: np.ndarray, pairs: np.ndarray, candidates: np.ndarray, tol: float
+) -> tuple[np.ndarray, int, np.ndarray]:
     """Merge clusters of three or more crossings within tol of each other into vertices.
 
     Only the crossings from :func:`vertex_candidates` can belong to such a
     cluster. Those few are grouped on a grid of side tol (see
     :func:`_close_links`), and every other crossing is a vertex of two lines.
+
+    Args:
+        points: the crossing points, (N, 2).
+        pairs: the two lines of each crossing, (N, 2).
+        candidates: indices from :func:`vertex_candidates`.
+        tol: the merge tolerance.
 
     Returns:
         The vertex index of every crossing (N,), the number of vertices, and
@@ -419,8 +492,6 @@ def group_crossings(points: np.ndarray, pairs: np.ndarray, tol: float) -> tuple[
     if n_points == 0:
         return vertex, 0, lines_at_vertex
     first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
-    cell_x, near_x = _x_cells(points[:, 0], tol)
-    candidates = vertex_candidates(cell_x, np.flatnonzero(near_x), lambda index: points[index, 1], tol)
     merged = _merge_close(candidates, points[candidates], first, second, tol)
     if merged is None:
         return vertex, n_points, lines_at_vertex
@@ -447,6 +518,21 @@ def _close_links(points: np.ndarray, tol: float) -> np.ndarray:
     A cluster of n equal points costs O(n log n), where listing all close
     pairs would cost O(n²).
     """
+    # Most candidates have no other point in a touching column; they cannot be linked.
+    columns = np.floor(points[:, 0] / tol)
+    order = np.argsort(columns, kind="stable")
+    touching = np.diff(columns[order]) <= 1
+    linked = np.zeros(len(points), dtype=bool)
+    linked[:-1] = touching
+    linked[1:] |= touching
+    kept = order[linked]
+    if len(kept) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    return kept[_grid_links(points[kept], tol)]
+
+
+def _grid_links(points: np.ndarray, tol: float) -> np.ndarray:
+    """:func:`_close_links` without the column filter."""
     cells = np.floor(points / tol).astype(np.int64)
     unique_x, rank_x = np.unique(cells[:, 0], return_inverse=True)
     unique_y, rank_y = np.unique(cells[:, 1], return_inverse=True)
@@ -528,10 +614,34 @@ def box_arrangement(lines: Lines, tol: float, memory_budget: int) -> BoxArrangem
     first, second = _sorted_crossings(end_ranks, memory_budget)
     pairs = np.stack([first, second], axis=1)
     points = _intersect(normals, offsets, first, second)
-    vertex, n_vertices, lines_at_vertex = group_crossings(points, pairs, tol)
+    frame = SweepFrame.of(normals, offsets)
+    scaled_x = frame.first(first, second)
+    candidates = vertex_candidates(
+        scaled_x, lambda index: frame.second(first[index], scaled_x[index]), _pair_table_size(end_ranks), tol
+    )
+    vertex, n_vertices, lines_at_vertex = group_crossings(points, pairs, candidates, tol)
     return BoxArrangement(
         inside, ends, end_ranks, boundary_points, boundary_s, pairs, points, vertex, n_vertices, lines_at_vertex
     )
+
+
+def _pair_matrix_blocks(run_start: np.ndarray, run_stop: np.ndarray, block_size: int) -> np.ndarray:
+    """Split the pair matrix of chords sorted by smaller end rank into rectangles.
+
+    Row a needs the columns of its run, ``run_start[a] <= b < run_stop[a]``.
+    Runs start in order, so a block of consecutive rows needs the columns
+    from its first row's start to its largest stop.
+
+    Returns:
+        One row per non-empty block: first row, row stop, first column, column stop, (B, 4).
+    """
+    n_chords = len(run_start)
+    rows = max(1, block_size // max(n_chords, 1))
+    row_start = np.arange(0, n_chords, rows)
+    row_stop = np.minimum(row_start + rows, n_chords)
+    column_stop = np.maximum.reduceat(run_stop, row_start) if n_chords else row_start
+    blocks = np.stack([row_start, row_stop, run_start[row_start], column_stop], axis=1)
+    return blocks[blocks[:, 3] > blocks[:, 2]]
 
 
 def count_box_regions(lines: Lines, tol: float, memory_budget: int) -> int:
@@ -539,35 +649,73 @@ def count_box_regions(lines: Lines, tol: float, memory_budget: int) -> int:
 
     Every crossing that is not merged with others is a vertex of two lines,
     so the count is 1 + L + N for N crossing pairs, corrected for the merged
-    vertices. Only the first coordinate of each crossing is computed, in
-    blocks small enough to stay in cache. The second is computed only for the
-    few crossings that :func:`vertex_candidates` needs. The candidates and
-    their merges are the same as in :func:`box_arrangement`, so both counts
-    agree.
+    vertices. The pairs are never listed: the matrix of chord pairs is walked
+    in rectangular blocks small enough to stay in cache, and each block
+    computes, for every entry at once, whether the two chords cross (from
+    their end ranks), the first coordinate of their crossing in the
+    :class:`SweepFrame` and its hash bucket. The candidate tests and merges
+    are those of :func:`box_arrangement`, so both counts agree.
     """
     inside, normals, offsets, _, end_ranks, _, _ = _box_chords(lines, tol)
     n_chords = len(inside)
-    index_type = np.int16 if n_chords <= np.iinfo(np.int16).max else np.int64
-    firsts, seconds, cells, nears, n_crossings = [], [], [], [], 0
-    for first, second in _crossing_blocks(end_ranks, min(_COUNT_BLOCK, max(1, memory_budget // 64))):
-        cell_x, near_x = _x_cells(crossing_x(normals, offsets, first, second), tol)
-        firsts.append(first.astype(index_type))
-        seconds.append(second.astype(index_type))
-        cells.append(cell_x.astype(np.int32))
-        nears.append(np.flatnonzero(near_x) + n_crossings)
-        n_crossings += len(first)
+    if n_chords < 2:
+        return 1 + n_chords
+    rank_type = np.int16 if end_ranks.max() <= np.iinfo(np.int16).max else np.int64
+    low, high = end_ranks.min(axis=1).astype(rank_type), end_ranks.max(axis=1).astype(rank_type)
+    run_start = np.searchsorted(low, low, side="right")  # first chord with b1 > a1
+    run_stop = np.searchsorted(low, high, side="left")  # first chord with b1 >= a2
+    blocks = _pair_matrix_blocks(run_start, run_stop, min(_COUNT_BLOCK, max(1, memory_budget // 64)))
+    block_offsets = np.concatenate([[0], np.cumsum((blocks[:, 1] - blocks[:, 0]) * (blocks[:, 3] - blocks[:, 2]))])
+
+    frame = SweepFrame.of(normals, offsets)
+    slopes, intercepts = frame.slopes, frame.intercepts
+    table_size = _pair_table_size(end_ranks)
+    buckets = np.empty(int(block_offsets[-1]), dtype=np.intp)
+    # Every block works in these buffers, because fresh temporaries of this size can cost page faults on each block.
+    largest = int(((blocks[:, 1] - blocks[:, 0]) * (blocks[:, 3] - blocks[:, 2])).max(initial=0))
+    scaled_x, work = np.empty(largest), np.empty(largest)
+    apart, apart_too = np.empty(largest, dtype=bool), np.empty(largest, dtype=bool)
+    near_x, n_crossings = [], 0
+    for (row, row_stop, column, column_stop), offset in zip(blocks.tolist(), block_offsets.tolist()):
+        shape = (row_stop - row, column_stop - column)
+        size = shape[0] * shape[1]
+        block_scaled, block_work = scaled_x[:size].reshape(shape), work[:size].reshape(shape)
+        block_apart, block_apart_too = apart[:size].reshape(shape), apart_too[:size].reshape(shape)
+        # Chords a (rows) and b (columns) cross when a1 < b1 < a2 < b2.
+        low_b, high_b, high_a = low[column:column_stop], high[column:column_stop], high[row:row_stop, None]
+        np.less_equal(low_b, low[row:row_stop, None], out=block_apart)
+        block_apart |= np.greater_equal(low_b, high_a, out=block_apart_too)
+        block_apart |= np.less_equal(high_b, high_a, out=block_apart_too)
+        n_crossings += size - int(np.count_nonzero(block_apart))
+        np.subtract(intercepts[column:column_stop], intercepts[row:row_stop, None], out=block_scaled)
+        np.subtract(slopes[row:row_stop, None], slopes[column:column_stop], out=block_work)
+        with np.errstate(divide="ignore", invalid="ignore"):  # parallel chords; they do not cross
+            np.divide(block_scaled, block_work, out=block_scaled)
+        block_buckets = buckets[offset : offset + size].reshape(shape)
+        near = _hash_cells(block_scaled, tol, table_size, block_buckets, block_work)
+        np.putmask(block_buckets, block_apart, table_size)
+        near_x.append(near[~apart[:size][near]] + offset)
+
     count = 1 + n_chords + n_crossings
     if n_crossings < 3:
         return count
-    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    near_x = np.concatenate(near_x)
+    crowded = _crowded_buckets(buckets, table_size)
+    crowded[near_x] = False
+    crowded_x = np.flatnonzero(crowded)
 
-    def y_of(index: np.ndarray) -> np.ndarray:
-        return _intersect(normals, offsets, first[index].astype(np.int64), second[index].astype(np.int64))[:, 1]
-
-    candidates = vertex_candidates(np.concatenate(cells), np.concatenate(nears), y_of, tol)
-    if len(candidates) < 2:
+    # Turn matrix positions into chord pairs, the near ones first.
+    positions = np.concatenate([near_x, crowded_x])
+    block = np.searchsorted(block_offsets, positions, side="right") - 1
+    row, column = np.divmod(positions - block_offsets[block], blocks[block, 3] - blocks[block, 2])
+    first, second = blocks[block, 0] + row, blocks[block, 2] + column
+    crowded_first, crowded_second = first[len(near_x) :], second[len(near_x) :]
+    scaled_x = frame.first(crowded_first, crowded_second)
+    keep = _refine_crowded(scaled_x, frame.second(crowded_first, scaled_x), tol)
+    candidate_first = np.concatenate([first[: len(near_x)], crowded_first[keep]])
+    candidate_second = np.concatenate([second[: len(near_x)], crowded_second[keep]])
+    if len(candidate_first) < 2:
         return count
-    candidate_first, candidate_second = first[candidates].astype(np.int64), second[candidates].astype(np.int64)
     close = _close_links(_intersect(normals, offsets, candidate_first, candidate_second), tol)
     if len(close) == 0:
         return count
@@ -599,10 +747,12 @@ def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> list[tuple[np
             missing = np.setdiff1d(pair_keys, members)
             closure.append(np.stack([np.full(len(missing), members[0]), missing], axis=1))
             vertices.append((vertex_lines, len(pair_keys)))
-        closure = np.concatenate(closure)
-        if len(closure) == 0:
+        added = np.concatenate(closure)[:, 1]
+        # A missing crossing that is in no vertex yet, and missing from only one, joins that vertex
+        # without changing any vertex's lines. Then the vertices are final without another round.
+        if len(np.unique(added)) == len(added) and not np.isin(added, nodes).any():
             return vertices
-        links = np.concatenate([links, closure])
+        links = np.concatenate([links, *closure])
 
 
 def count_plane_regions(lines: Lines, tol: float) -> int:
@@ -628,7 +778,9 @@ def count_plane_regions(lines: Lines, tol: float) -> int:
     with np.errstate(divide="ignore", invalid="ignore"):
         shrink = np.where(radius > 1.0, (1.0 + np.log(radius)) / radius, 1.0)
     points *= shrink[:, None]
-    _, _, lines_at_vertex = group_crossings(points, pairs, tol)
+    scaled = points * (1.0 / _HASH_CELL)
+    candidates = vertex_candidates(scaled[:, 0], lambda index: scaled[index, 1], _hash_table_size(len(points), 2), tol)
+    _, _, lines_at_vertex = group_crossings(points, pairs, candidates, tol)
     return 1 + n + int((lines_at_vertex - 1).sum())
 
 
