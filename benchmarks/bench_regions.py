@@ -14,6 +14,7 @@ For widths 16, 128 and 1024 (kaiming networks on a moons box) it times
 Every comparison also checks that both routes give the same count.
 
 Run by hand:  python benchmarks/bench_regions.py [--threads 2] [--repeats 3] [--shapely-max-width 128]
+              [--widths 16 128 1024]
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats; the fastest is reported")
     parser.add_argument("--resolution", type=int, default=500)
     parser.add_argument("--shapely-max-width", type=int, default=128)
+    parser.add_argument("--widths", type=int, nargs="+", default=[16, 128, 1024], help="hidden widths to time")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -96,7 +98,7 @@ def main() -> None:
         f"{'count':>9} {'baseline count':>15}"
     )
     print(header)
-    for width in (16, 128, 1024):
+    for width in args.widths:
         model = ShallowReLU(2, width, seed=0)
         viz = ActivationPatternVisualizer(model, dataset=data, resolution=args.resolution)
         params = model.params(dtype=torch.float64)
