@@ -248,6 +248,23 @@ def test_grid_points_on_lines_add_no_region(W, b):
     assert viz.count_grid_regions() == viz.count_regions()
 
 
+@pytest.mark.parametrize(
+    ("W", "b", "expected"),
+    [
+        ([[1, 0], [0, 1]], [-2, 0], 2),  # a line on the right edge
+        ([[0, 1], [1, 0]], [-2, 0], 2),  # a line on the top edge
+        ([[1, 1], [1, 0]], [-4, 0], 2),  # a line touching the top-right corner only
+        ([[1, -1], [1, 1], [0, 1]], [4, 0, -2], 2),  # lines through the top-left corner and along the top
+        ([[1, 0], [0, 1]], [2, 2], 1),  # lines on the left and bottom edges
+    ],
+)
+def test_grid_points_on_box_edges_add_no_region(W, b, expected):
+    # Grid points on the right and top edges break ties into the box, not out of it.
+    viz = ActivationPatternVisualizer(lines_network(W, b), bounds=BOX, resolution=401)
+    assert viz.count_regions() == expected
+    assert viz.count_grid_regions() == expected
+
+
 def test_grid_count_bounded_by_exact_and_converges():
     params = random_network(4, seed=5)
     viz_counts = []
@@ -785,9 +802,10 @@ def test_grid_rows_match_preactivation_exactly():
     W[:3, 0] = 0.0  # neurons constant along rows
     b = rng.normal(size=50)
     xs, ys = np.linspace(-2, 2, 77), np.linspace(-1, 3, 31)
-    encoded = grid_engine.row_patterns(W, b, xs, ys)
+    encoded = grid_engine.row_patterns(W, b, xs, ys, top=ys[-1])
     rows, columns = np.divmod(np.arange(77 * 31), 77)
-    direct = grid_engine.active(grid_engine.preactivation(W, b, xs[columns], ys[rows]), W)
+    z = grid_engine.preactivation(W, b, xs[columns], ys[rows])
+    direct = grid_engine.active(z, W, (columns == 76)[:, None], (rows == 30)[:, None])
     assert (encoded.patterns(rows, columns) == direct).all()
     hashes = grid_engine.grid_hashes(encoded, grid_engine.hash_keys(50), 77).ravel()
     assert (hashes == grid_engine.pattern_hashes(direct, grid_engine.hash_keys(50))).all()

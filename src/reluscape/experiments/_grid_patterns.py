@@ -5,15 +5,19 @@ Along a grid row y is fixed, so neuron j's pre-activation
     z_j(x) = w_j0 · x + (w_j1 · y + b_j)
 
 is monotone in x and its bit flips at most once. A grid point exactly on a
-neuron's line (z_j = 0) takes the bit of the point moved by (ε, ε²) for a tiny
-ε > 0: on when w_j0 > 0, or when w_j0 = 0 and w_j1 > 0. That moved point lies
-inside a region of the arrangement even where several lines meet, so every
-grid pattern is the pattern of a region, and the grid never counts more
-regions than the exact count. Elsewhere the bit is z_j > 0. A row is therefore fully
-described by its first pattern and, per neuron, the first column where the bit
-differs from it: O(m) numbers instead of O(m · nx) bits. Evaluated in float64
-in exactly this order, z_j is monotone in x also after rounding, so the flip
-columns reproduce :func:`active` bit for bit.
+neuron's line (z_j = 0) takes the bit of the point moved by (±ε, ±ε²) for a
+tiny ε > 0, with the signs pointing into the box: -ε on the right edge, -ε²
+on the top edge, +ε and +ε² elsewhere. The bit is that of sign(±w_j0), or of
+sign(±w_j1) when w_j0 = 0. The moved point lies inside the box and inside a
+region of the arrangement, even where several lines meet, so every grid
+pattern is the pattern of a region in the box, and the grid never counts more
+regions than the exact count. Elsewhere the bit is z_j > 0. On the right edge
+the moved point comes from the left, so the bit there is the limit of the row
+and adds no flip. A row is therefore fully described by its first pattern
+and, per neuron, the first column where the bit differs from it: O(m)
+numbers instead of O(m · nx) bits. Evaluated in float64 in exactly this
+order, z_j is monotone in x also after rounding, so the flip columns
+reproduce :func:`active` bit for bit.
 
 Each pattern gets a 64-bit hash h = Σ_j r_j [z_j > 0] (mod 2^64) with fixed
 random keys r_j, updated by ± r_j at each flip, so the hashes of all grid points
@@ -41,9 +45,20 @@ def preactivation(W: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) ->
     return x[:, None] * W[:, 0] + (y[:, None] * W[:, 1] + b)
 
 
-def active(z: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Return the grid bits for pre-activations z of shape (..., m): z > 0, with ties broken as the module docstring describes."""
-    on_tie = (W[:, 0] > 0) | ((W[:, 0] == 0) & (W[:, 1] > 0))
+def active(
+    z: np.ndarray, W: np.ndarray, from_right: np.ndarray | bool = False, from_top: np.ndarray | bool = False
+) -> np.ndarray:
+    """Return the grid bits for pre-activations z of shape (..., m): z > 0, ties broken as the module docstring describes.
+
+    Args:
+        z: pre-activations, shape (..., m).
+        W: weights, shape (m, 2).
+        from_right: where the point lies on the box's right edge (moved by -ε), broadcastable to z.
+        from_top: where the point lies on the box's top edge (moved by -ε²), broadcastable to z.
+    """
+    toward_x = np.where(from_right, -W[:, 0], W[:, 0])
+    toward_y = np.where(from_top, -W[:, 1], W[:, 1])
+    on_tie = (toward_x > 0) | ((toward_x == 0) & (toward_y > 0))
     return (z > 0) | ((z == 0) & on_tie)
 
 
@@ -65,19 +80,21 @@ class RowPatterns:
         return self.first[rows] ^ (self.flip[rows] <= columns[:, None])
 
 
-def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> RowPatterns:
+def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray, top: float) -> RowPatterns:
     """Find the first pattern and the flip column of every row and neuron.
 
     Args:
         W: weights, array of shape (m, 2), float64.
         b: biases, array of shape (m,).
-        xs: increasing column coordinates, shape (nx,).
+        xs: increasing column coordinates, shape (nx,); the last one is the box's right edge.
         ys: row coordinates, shape (ny,).
+        top: the box's top edge; rows with y = top break ties downward.
     """
     nx = len(xs)
     row_offset = ys[:, None] * W[:, 1] + b  # (ny, m)
     w0 = np.broadcast_to(W[:, 0], row_offset.shape)
-    first = active(xs[0] * w0 + row_offset, W)
+    from_top = (ys == top)[:, None]
+    first = active(xs[0] * w0 + row_offset, W, nx == 1, from_top)
 
     # The bit can change only if it starts off with w0 > 0 or on with w0 < 0.
     flips = np.where(first, w0 < 0, w0 > 0)
@@ -89,7 +106,7 @@ def row_patterns(W: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -
     # The division can be off by one column; settle the exact first differing column.
     def differs(column: np.ndarray) -> np.ndarray:
         inside = column < nx
-        value = active(xs[np.minimum(column, nx - 1)] * w0 + row_offset, W)
+        value = active(xs[np.minimum(column, nx - 1)] * w0 + row_offset, W, column >= nx - 1, from_top)
         return inside & (value != first)
 
     for _ in range(nx):

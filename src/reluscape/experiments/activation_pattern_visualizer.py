@@ -397,7 +397,9 @@ class ActivationPatternVisualizer:
         rows_per_block = max(1, self.memory_budget // (80 * (self.params.width + nx)))
         first, flip, hashes = [], [], []
         for start in range(0, ny, rows_per_block):
-            block = grid_engine.row_patterns(self.W_slice, self.b_slice, xs, ys[start : start + rows_per_block])
+            block = grid_engine.row_patterns(
+                self.W_slice, self.b_slice, xs, ys[start : start + rows_per_block], top=self.bounds[3]
+            )
             first.append(block.first)
             flip.append(block.flip)
             hashes.append(grid_engine.grid_hashes(block, keys, nx))
