@@ -48,7 +48,7 @@ def preactivation(W: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) ->
 def active(
     z: np.ndarray, W: np.ndarray, from_right: np.ndarray | bool = False, from_top: np.ndarray | bool = False
 ) -> np.ndarray:
-    """Return the grid bits for pre-activations z of shape (..., m): z > 0, ties broken as the module docstring describes.
+    """Return the grid bits for pre-activations z, shape (..., m): z > 0, ties broken as the module docstring describes.
 
     Args:
         z: pre-activations, shape (..., m).
