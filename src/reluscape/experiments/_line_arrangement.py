@@ -721,38 +721,60 @@ def count_box_regions(lines: Lines, tol: float, memory_budget: int) -> int:
         return count
     # Merge on line pairs rather than crossing indices: key p · L + q for lines p < q.
     keys = candidate_first * n_chords + candidate_second
-    components = _merge_line_pairs(keys[close], end_ranks)
+    lines_per_vertex, pairs_per_vertex = _merge_line_pairs(keys[close], end_ranks)
     # Each merged vertex of k lines adds k - 1 instead of one per crossing in it.
-    return count + sum(len(vertex_lines) - 1 - n_pairs for vertex_lines, n_pairs in components)
+    return count + int((lines_per_vertex - 1 - pairs_per_vertex).sum())
 
 
-def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> list[tuple[np.ndarray, int]]:
+def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return every pair of positions p < q with ``group[p] == group[q]``, for ``group`` sorted."""
+    group_end = np.searchsorted(group, group, side="right")  # one past the last member of each group
+    partners = group_end - np.arange(len(group)) - 1
+    first = np.repeat(np.arange(len(group)), partners)
+    run_start = np.cumsum(partners) - partners
+    second = first + 1 + np.arange(len(first)) - np.repeat(run_start, partners)
+    return first, second
+
+
+def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Close linked crossings (as line-pair keys) over shared lines, as :func:`_closure_links` does.
 
     A merged vertex through lines S also contains every crossing of two lines
-    of S inside the square. The chords' end ranks give those crossings.
+    of S inside the square. The chords' end ranks give those crossings. All
+    vertices are handled at once, so an arrangement with thousands of merged
+    vertices costs a few array passes rather than a loop over them.
 
     Returns:
-        For every merged vertex, its lines and its number of crossings.
+        The number of lines and the number of crossings of every merged vertex.
     """
     n_chords = len(end_ranks)
+    low, high = end_ranks.min(axis=1), end_ranks.max(axis=1)
     while True:
         nodes, component = _components(links)
-        closure, vertices = [], []
-        for group in range(int(component.max()) + 1):
-            members = nodes[component == group]
-            vertex_lines = np.unique(np.concatenate(np.divmod(members, n_chords)))
-            local_pairs = np.sort(vertex_lines[_crossing_pairs(end_ranks[vertex_lines], 2**20)], axis=1)
-            pair_keys = local_pairs[:, 0] * n_chords + local_pairs[:, 1]
-            missing = np.setdiff1d(pair_keys, members)
-            closure.append(np.stack([np.full(len(missing), members[0]), missing], axis=1))
-            vertices.append((vertex_lines, len(pair_keys)))
-        added = np.concatenate(closure)[:, 1]
+        n_vertices = int(component.max()) + 1
+        # The distinct (vertex, line) incidences, sorted by vertex.
+        both_lines = np.concatenate(np.divmod(nodes, n_chords))
+        incidences = np.unique(np.concatenate([component, component]) * np.int64(n_chords) + both_lines)
+        vertex, line = np.divmod(incidences, n_chords)
+        first, second = _pairs_within_groups(vertex)
+        p, q = line[first], line[second]  # p < q, as incidences are sorted
+        crossing = ((low[p] < low[q]) & (low[q] < high[p]) & (high[p] < high[q])) | (
+            (low[q] < low[p]) & (low[p] < high[q]) & (high[q] < high[p])
+        )
+        pair_vertex, pair_key = vertex[first][crossing], (p * n_chords + q)[crossing]
+        # Crossings of a vertex's lines that are not yet members of that vertex.
+        members = component * np.int64(n_chords) ** 2 + nodes
+        missing = ~np.isin(pair_vertex * np.int64(n_chords) ** 2 + pair_key, members)
+        lines_per_vertex = np.bincount(vertex, minlength=n_vertices)
+        pairs_per_vertex = np.bincount(pair_vertex, minlength=n_vertices)
+        added = pair_key[missing]
         # A missing crossing that is in no vertex yet, and missing from only one, joins that vertex
         # without changing any vertex's lines. Then the vertices are final without another round.
         if len(np.unique(added)) == len(added) and not np.isin(added, nodes).any():
-            return vertices
-        links = np.concatenate([links, *closure])
+            return lines_per_vertex, pairs_per_vertex
+        order = np.argsort(component, kind="stable")
+        first_node = nodes[order][np.searchsorted(component[order], np.arange(n_vertices))]
+        links = np.concatenate([links, np.stack([first_node[pair_vertex[missing]], added], axis=1)])
 
 
 def count_plane_regions(lines: Lines, tol: float) -> int:
