@@ -569,26 +569,31 @@ def _closure_links(
     If crossings (i, j) and (i, k) are one vertex, lines j and k pass through
     it too, so their crossing belongs to it, even when rounding put it farther
     than tol away. Without this the vertex and that crossing would be joined
-    by two edges, on line j and on line k.
+    by two edges, on line j and on line k. All vertices are handled at once,
+    as in :func:`_merge_line_pairs`.
     """
     on_merged_vertex = np.zeros(n_lines, dtype=bool)
     on_merged_vertex[first[nodes]] = True
     on_merged_vertex[second[nodes]] = True
     # Only crossings whose two lines both pass through some merged vertex can be missing.
     suspects = np.flatnonzero(on_merged_vertex[first] & on_merged_vertex[second])
+    suspect_keys = np.minimum(first[suspects], second[suspects]) * np.int64(n_lines) + np.maximum(
+        first[suspects], second[suspects]
+    )
+    order = np.argsort(suspect_keys, kind="stable")
+    suspects, suspect_keys = suspects[order], suspect_keys[order]
+
+    # Every pair p < q of lines through the same vertex, and the crossing of p and q if there is one.
+    _, pair_vertex, p, q = _vertex_line_pairs(component, first[nodes], second[nodes], n_lines)
+    pair_keys = p * np.int64(n_lines) + q
+    position = np.minimum(np.searchsorted(suspect_keys, pair_keys), max(len(suspect_keys) - 1, 0))
+    exists = suspect_keys[position] == pair_keys if len(suspect_keys) else np.zeros(len(pair_keys), dtype=bool)
+    crossing, pair_vertex = suspects[position[exists]], pair_vertex[exists]
+
     component_of = np.full(len(first), -1, dtype=np.int64)
     component_of[nodes] = component
-    new_links = []
-    on_group = np.zeros(n_lines, dtype=bool)
-    for group in range(int(component.max()) + 1):
-        group_members = nodes[component == group]
-        on_group[:] = False
-        on_group[first[group_members]] = True
-        on_group[second[group_members]] = True
-        inside = suspects[on_group[first[suspects]] & on_group[second[suspects]]]
-        missing = inside[component_of[inside] != group]
-        new_links.append(np.stack([np.full(len(missing), group_members[0]), missing], axis=1))
-    return np.concatenate(new_links)
+    missing = component_of[crossing] != pair_vertex
+    return np.stack([_first_nodes(nodes, component)[pair_vertex[missing]], crossing[missing]], axis=1)
 
 
 def _box_chords(lines: Lines, tol: float) -> tuple[np.ndarray, ...]:
@@ -726,14 +731,34 @@ def count_box_regions(lines: Lines, tol: float, memory_budget: int) -> int:
     return count + int((lines_per_vertex - 1 - pairs_per_vertex).sum())
 
 
-def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return every pair of positions p < q with ``group[p] == group[q]``, for ``group`` sorted."""
-    group_end = np.searchsorted(group, group, side="right")  # one past the last member of each group
-    partners = group_end - np.arange(len(group)) - 1
-    first = np.repeat(np.arange(len(group)), partners)
-    run_start = np.cumsum(partners) - partners
-    second = first + 1 + np.arange(len(first)) - np.repeat(run_start, partners)
-    return first, second
+def _vertex_line_pairs(
+    component: np.ndarray, lines_a: np.ndarray, lines_b: np.ndarray, n_lines: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """List the lines through each merged vertex and every pair of them.
+
+    Args:
+        component: the vertex of each merged crossing, (n,).
+        lines_a, lines_b: the two lines of each merged crossing, (n,).
+        n_lines: number of lines.
+
+    Returns:
+        The vertex of every distinct (vertex, line) incidence, sorted, and for
+        every pair of lines p < q through one vertex, the vertex, p and q.
+    """
+    both_lines = np.concatenate([lines_a, lines_b])
+    incidences = np.unique(np.concatenate([component, component]) * np.int64(n_lines) + both_lines)
+    vertex, line = np.divmod(incidences, n_lines)
+    # Position i pairs with the later positions of its vertex, up to one before the vertex's end.
+    partners = np.searchsorted(vertex, vertex, side="right") - np.arange(len(vertex)) - 1
+    first = np.repeat(np.arange(len(vertex)), partners)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(partners) - partners, partners)
+    return vertex, vertex[first], line[first], line[second]
+
+
+def _first_nodes(nodes: np.ndarray, component: np.ndarray) -> np.ndarray:
+    """Return one crossing of every component, the one listed first in ``nodes``."""
+    order = np.argsort(component, kind="stable")
+    return nodes[order][np.searchsorted(component[order], np.arange(int(component.max()) + 1))]
 
 
 def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -752,16 +777,11 @@ def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> tuple[np.ndar
     while True:
         nodes, component = _components(links)
         n_vertices = int(component.max()) + 1
-        # The distinct (vertex, line) incidences, sorted by vertex.
-        both_lines = np.concatenate(np.divmod(nodes, n_chords))
-        incidences = np.unique(np.concatenate([component, component]) * np.int64(n_chords) + both_lines)
-        vertex, line = np.divmod(incidences, n_chords)
-        first, second = _pairs_within_groups(vertex)
-        p, q = line[first], line[second]  # p < q, as incidences are sorted
+        vertex, pair_vertex, p, q = _vertex_line_pairs(component, *np.divmod(nodes, n_chords), n_chords)
         crossing = ((low[p] < low[q]) & (low[q] < high[p]) & (high[p] < high[q])) | (
             (low[q] < low[p]) & (low[p] < high[q]) & (high[q] < high[p])
         )
-        pair_vertex, pair_key = vertex[first][crossing], (p * n_chords + q)[crossing]
+        pair_vertex, pair_key = pair_vertex[crossing], (p * n_chords + q)[crossing]
         # Crossings of a vertex's lines that are not yet members of that vertex.
         members = component * np.int64(n_chords) ** 2 + nodes
         missing = ~np.isin(pair_vertex * np.int64(n_chords) ** 2 + pair_key, members)
@@ -772,8 +792,7 @@ def _merge_line_pairs(links: np.ndarray, end_ranks: np.ndarray) -> tuple[np.ndar
         # without changing any vertex's lines. Then the vertices are final without another round.
         if len(np.unique(added)) == len(added) and not np.isin(added, nodes).any():
             return lines_per_vertex, pairs_per_vertex
-        order = np.argsort(component, kind="stable")
-        first_node = nodes[order][np.searchsorted(component[order], np.arange(n_vertices))]
+        first_node = _first_nodes(nodes, component)
         links = np.concatenate([links, np.stack([first_node[pair_vertex[missing]], added], axis=1)])
 
 
