@@ -145,7 +145,7 @@ def test_builder_does_not_touch_global_rng():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"noise": -0.1}, ValueError, r"noise must lie in \[0, inf\]; got -0.1"),
+        ({"noise": -0.1}, ValueError, r"noise must lie in \[0, inf\); got -0.1"),
         ({"test_size": 0.0}, ValueError, r"test_size must lie in \(0, 1\); got 0"),
         ({"test_size": 1.0}, ValueError, r"test_size must lie in \(0, 1\); got 1"),
         ({"n_samples": 0}, ValueError, "n_samples must be an integer >= 1; got 0"),

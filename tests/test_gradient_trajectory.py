@@ -199,7 +199,7 @@ def test_constructor_rejects_bad_options():
         GradientTrajectoryAnalyzer(sharpness_every=2.5)
     with pytest.raises(ValueError, match="sharpness_method must be one of 'auto', 'dense', 'lanczos'; got 'power'"):
         GradientTrajectoryAnalyzer(sharpness_every=1, sharpness_method="power")
-    with pytest.raises(ValueError, match=r"sharpness_tol must lie in \[0, inf\]; got -1"):
+    with pytest.raises(ValueError, match=r"sharpness_tol must lie in \[0, inf\); got -1"):
         GradientTrajectoryAnalyzer(sharpness_tol=-1.0)
 
 

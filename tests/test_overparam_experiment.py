@@ -545,7 +545,7 @@ def test_plot_bad_arguments_rejected(finished_experiment):
         ({"optimizer": "lbfgs"}, ValueError, "optimizer must be one of 'sgd'"),
         ({"lr": 0.0}, ValueError, r"lr must lie in \(0, inf\); got 0"),
         ({"epochs": 0}, ValueError, "epochs must be an integer >= 1; got 0"),
-        ({"target_loss": -1.0}, ValueError, r"target_loss must lie in \[0, inf\]; got -1"),
+        ({"target_loss": -1.0}, ValueError, r"target_loss must lie in \[0, inf\); got -1"),
         ({"dtype": torch.float16}, ValueError, "dtype must be torch.float32 or torch.float64; got torch.float16"),
         ({"init": "xavier"}, ValueError, "init must be one of 'kaiming'"),
         ({"batched": "yes"}, TypeError, "batched must be True or False; got 'yes'"),

@@ -231,3 +231,13 @@ def test_round_trip_and_batched_forward_property(shape, seed):
     for index in range(flat_theta.shape[0]):
         single = ShallowReLU(d, m, k, seed=0, dtype=torch.float64).load_flat_parameters(flat_theta[index])
         torch.testing.assert_close(flat_outputs[index], single(X), rtol=1e-12, atol=1e-12)
+
+
+def test_numpy_and_torch_integers_accepted_as_sizes_and_seed():
+    import numpy as np
+
+    reference = ShallowReLU(2, 3, seed=5)
+    for seed in (np.int64(5), torch.tensor(5)):
+        model = ShallowReLU(np.int64(2), np.int32(3), seed=seed)
+        assert model.width == 3 and isinstance(model.width, int)
+        assert torch.equal(model.params().W, reference.params().W)

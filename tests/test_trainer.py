@@ -166,7 +166,7 @@ def test_plot_loss_curve_returns_axes(moons):
         ({"lr": 0.0}, ValueError, r"lr must lie in \(0, inf\); got 0"),
         ({"epochs": 0}, ValueError, "epochs must be an integer >= 1; got 0"),
         ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1; got 0"),
-        ({"weight_decay": -1.0}, ValueError, r"weight_decay must lie in \[0, inf\]; got -1"),
+        ({"weight_decay": -1.0}, ValueError, r"weight_decay must lie in \[0, inf\); got -1"),
         ({"callbacks": [object()]}, TypeError, "callbacks must be Callback instances; got object"),
     ],
 )
@@ -182,3 +182,13 @@ def test_trainer_rejects_mismatched_model(moons):
         ShallowReLUTrainer(ShallowReLU(2, 4, 2, seed=0), moons)
     with pytest.raises(TypeError, match="model must be a ShallowReLU; got Linear"):
         ShallowReLUTrainer(torch.nn.Linear(2, 1), moons)
+
+
+def test_numpy_integer_batch_size_trains_like_int(moons):
+    import numpy as np
+
+    histories = []
+    for batch_size in (10, np.int64(10)):
+        model = ShallowReLU(2, 4, seed=0)
+        histories.append(ShallowReLUTrainer(model, moons, batch_size=batch_size, epochs=2, seed=0).fit())
+    assert histories[0].records[-1]["train_loss"] == histories[1].records[-1]["train_loss"]

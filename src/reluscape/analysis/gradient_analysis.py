@@ -95,7 +95,7 @@ class GradientAnalyzer:
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}.")
         if chunk_size is not None:
-            check_int("chunk_size", chunk_size, minimum=1)
+            chunk_size = check_int("chunk_size", chunk_size, minimum=1)
         self.max_dense_bytes = check_int("max_dense_bytes", max_dense_bytes, minimum=1)
 
         self.model_dtype = model.hidden.weight.dtype
@@ -329,7 +329,7 @@ class GradientAnalyzer:
         seed = check_int("seed", seed, minimum=0)
         P = self.n_parameters
         if k is not None:
-            check_int("k", k, minimum=1)
+            k = check_int("k", k, minimum=1)
             if k > P:
                 raise ValueError(f"k must be at most P = {P}; got {k}.")
         matrix = None
@@ -458,7 +458,7 @@ class GradientAnalyzer:
             seed: seed of a private CPU generator for the probes.
             generator: a CPU generator to draw from instead of ``seed``.
         """
-        check_int("n_vectors", n_vectors, minimum=1)
+        n_vectors = check_int("n_vectors", n_vectors, minimum=1)
         P = self.n_parameters
         n_steps = min(P, 80) if n_steps is None else check_int("n_steps", n_steps, minimum=1)
         if n_steps > P:
@@ -502,7 +502,7 @@ class GradientAnalyzer:
         check_choice("method", method, ("hutchinson", "exact"))
         if method == "exact":
             return TraceEstimate(value=float(self.hessian_diagonal().sum()), standard_error=0.0, method="exact")
-        check_int("n_samples", n_samples, minimum=2)
+        n_samples = check_int("n_samples", n_samples, minimum=2)
         generator, seed = _resolve_generator(seed, generator)
         probes = rademacher((n_samples, self.n_parameters), generator, self.dtype).to(self.device)
         samples = (probes * self._curvature.hessian_matvec(probes)).sum(dim=-1).to("cpu", torch.float64)
@@ -534,7 +534,7 @@ class GradientAnalyzer:
     def parameter_name(self, index: int) -> str:
         """Return the name of flat parameter ``index``, such as ``"W[3, 1]"`` or ``"c[0]"``."""
         d, m, k = self.architecture
-        check_int("index", index, minimum=0)
+        index = check_int("index", index, minimum=0)
         if index < m * d:
             return f"W[{index // d}, {index % d}]"
         index -= m * d
@@ -582,7 +582,7 @@ def _resolve_generator(seed: int | None, generator: torch.Generator | None) -> t
         return generator, None
     if seed is None:
         raise ValueError("seed must be an integer when no generator is given; got None.")
-    check_int("seed", seed, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
     return torch.Generator().manual_seed(seed), seed
 
 

@@ -110,9 +110,9 @@ def compare_optimizers(
     if not isinstance(model, ShallowReLU):
         raise TypeError(f"model must be a ShallowReLU; got {type(model).__name__}.")
     runs = _resolve_runs(optimizers)
-    check_int("epochs", epochs, minimum=1)
+    epochs = check_int("epochs", epochs, minimum=1)
     if sharpness_every is not None:
-        check_int("sharpness_every", sharpness_every, minimum=1)
+        sharpness_every = check_int("sharpness_every", sharpness_every, minimum=1)
     weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
     if callbacks is not None and not callable(callbacks):
         raise TypeError(f"callbacks must be None or a function of the run label; got {type(callbacks).__name__}.")

@@ -64,7 +64,10 @@ class ActivationRegions:
         n_regions_plane: exact number of regions of the whole plane.
         max_regions_plane: general-position bound 1 + m + m(m - 1)/2.
         n_lines: distinct neuron lines that cut the box.
-        n_dead: neurons with w_j = 0 on the slice (no line; constant bit).
+        n_dead: dead neurons, with w_j = 0 in the full input space, so the
+            bit is constant everywhere.
+        n_constant_on_plane: neurons with w_j = 0 on the slice, so no line and
+            a constant bit on the plane. They include the dead neurons.
         line_segments: the distinct lines clipped to the box, shape (L, 2, 2).
         line_neurons: one neuron of each segment's line, shape (L,).
         grid_region_ids: region label of each grid point, int32 (ny, nx), numbered
@@ -106,6 +109,7 @@ class ActivationRegions:
     max_regions_plane: int
     n_lines: int
     n_dead: int
+    n_constant_on_plane: int
     line_segments: np.ndarray
     line_neurons: np.ndarray
     grid_region_ids: np.ndarray | None = None
@@ -161,26 +165,64 @@ class ActivationRegions:
 
     def _require_grid(self) -> None:
         if not self.has_grid:
-            raise ValueError("these regions were computed without a grid; compute them with grid=True.")
+            raise ValueError(
+                "these regions were computed without a grid, so the grid data is None; "
+                "compute them with ActivationPatternVisualizer.compute(grid=True)."
+            )
 
     def _require_polygons(self) -> None:
         if not self.has_polygons:
-            raise ValueError("these regions were computed without polygons; compute them with polygons=True.")
+            raise ValueError(
+                "these regions were computed without polygons, so the polygon data is None; "
+                "compute them with ActivationPatternVisualizer.compute(polygons=True)."
+            )
 
     def _row_patterns(self) -> RowPatterns:
         first = np.unpackbits(self.grid_first_pattern, axis=1, count=self.width, bitorder="little").astype(bool)
         return RowPatterns(first, self.grid_flip)
 
-    def grid_patterns(self, rows: slice | None = None) -> np.ndarray:
+    def _row_indices(self, rows: Any) -> np.ndarray:
+        """Return ``rows`` (None, a slice, an index, indices or a boolean mask) as indices of grid rows."""
+        ny = self.resolution[1]
+        if rows is None:
+            return np.arange(ny)
+        if isinstance(rows, slice):
+            return np.arange(ny)[rows]
+        index = np.asarray(rows)
+        if index.dtype == np.bool_:
+            if index.shape != (ny,):
+                raise ValueError(f"rows as a boolean mask must have shape ({ny},), one per row; got {index.shape}.")
+            return np.flatnonzero(index)
+        if index.size == 0 and index.ndim == 1:
+            return np.zeros(0, dtype=np.int64)
+        if index.dtype.kind not in "iu" or index.ndim > 1:
+            raise TypeError(
+                "rows must be None, a slice, a row index, a 1-D sequence of row indices or a boolean mask; "
+                f"got {rows!r}."
+            )
+        index = np.atleast_1d(index)
+        outside = (index < -ny) | (index >= ny)
+        if outside.any():
+            raise IndexError(
+                f"rows must lie in [{-ny}, {ny - 1}], the {ny} grid rows (negative indices count from the end); "
+                f"got {index[outside][0]}."
+            )
+        return index
+
+    def grid_patterns(self, rows: Any = None) -> np.ndarray:
         """Expand the activation patterns of grid rows, boolean array (rows, nx, m).
 
         Args:
-            rows: the rows to expand; all rows when None. The full grid takes
-                ny · nx · m bytes, so expand large grids a block of rows at a time.
+            rows: the rows to expand: a slice, a row index, row indices or a
+                boolean mask of shape (ny,); all rows when None. The full grid
+                takes ny · nx · m bytes, so expand large grids a block of rows at a time.
+
+        Raises:
+            IndexError: if a row index lies outside [-ny, ny - 1].
         """
         self._require_grid()
-        nx, ny = self.resolution
-        row_index = np.arange(ny)[rows if rows is not None else slice(None)]
+        nx = self.resolution[0]
+        row_index = self._row_indices(rows)
         encoded = self._row_patterns()
         columns = np.arange(nx)
         # pattern[r, c, j] = first[r, j] XOR (flip[r, j] <= c)
@@ -243,6 +285,7 @@ class ActivationRegions:
             "max_regions_plane": self.max_regions_plane,
             "n_lines": self.n_lines,
             "n_dead": self.n_dead,
+            "n_constant_on_plane": self.n_constant_on_plane,
             "n_data_patterns": self.n_data_patterns,
             "n_data_points": self.n_data_points,
             "resolution": list(self.resolution),
@@ -312,6 +355,9 @@ class ActivationRegions:
         with np.load(Path(path), allow_pickle=False) as stored:
             meta = json.loads(str(stored["meta"]))
             arrays = {name: stored[name] for name in _ARRAY_FIELDS if name in stored.files}
+        # NOTE: files written before n_constant_on_plane existed stored that count as n_dead, so on a slice
+        # their n_dead also counts neurons that are only constant on the plane.
+        meta.setdefault("n_constant_on_plane", meta["n_dead"])
         meta["bounds"] = tuple(meta["bounds"])
         meta["resolution"] = tuple(meta["resolution"])
         meta["axis_labels"] = tuple(meta["axis_labels"])

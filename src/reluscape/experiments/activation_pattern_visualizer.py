@@ -20,6 +20,7 @@ All geometry runs on the CPU in float64, whatever the model's device and dtype.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 __all__ = ["ActivationPatternVisualizer", "ActivationRegions", "RegionCountHistory", "RegionCountMonitor"]
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of temporary arrays per step
+# Coordinates in the box's unit frame carry float64 rounding of about 1e-16; below this tolerance
+# a test, 1e-17 on a width-64 network, changed the count in the box ±3 from 1861 to 1639.
+_MIN_TOLERANCE = 1e-14
 
 
 @dataclass(frozen=True)
@@ -98,20 +102,60 @@ def _check_bounds(bounds: Any) -> tuple[float, float, float, float]:
     return values
 
 
+def _sequence_items(value: Any) -> tuple[Any, ...] | None:
+    """Return the items of a sequence (not a string) or of a 1-D array or tensor, or None for anything else."""
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return tuple(value) if value.ndim == 1 else None
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return tuple(value)
+    return None
+
+
 def _check_resolution(resolution: Any) -> tuple[int, int]:
-    if isinstance(resolution, (tuple, list)):
-        if len(resolution) != 2:
+    items = _sequence_items(resolution)
+    if items is not None:
+        if len(items) != 2:
             raise ValueError(f"resolution must be an integer or a pair (nx, ny); got {resolution!r}.")
-        nx, ny = resolution
+        nx, ny = items
         return check_int("resolution[0]", nx, minimum=2), check_int("resolution[1]", ny, minimum=2)
     value = check_int("resolution", resolution, minimum=2)
     return value, value
 
 
+def _check_feature_pair(features: Any) -> tuple[int, int] | None:
+    """Return ``features`` as two ints. Their range is checked later, once the number of inputs is known."""
+    if features is None:
+        return None
+    items = _sequence_items(features)
+    if items is None or len(items) != 2:
+        raise TypeError(f"features must be a pair of feature indices (i, j); got {features!r}.")
+    return check_int("features[0]", items[0]), check_int("features[1]", items[1])
+
+
+def _check_fixed(fixed: Any, d: int) -> np.ndarray:
+    """Return the values of all d inputs on a ``features`` slice, from one number or d values."""
+    if isinstance(fixed, torch.Tensor):
+        fixed = fixed.detach().cpu().numpy()
+    if isinstance(fixed, (bool, np.bool_)) or (isinstance(fixed, np.ndarray) and fixed.dtype == np.bool_):
+        raise TypeError(f"fixed must be a number or {d} values (one per input); got {fixed!r}.")
+    try:
+        origin = np.array(fixed, dtype=np.float64)  # a copy, so the caller's array stays as it is
+    except (TypeError, ValueError):
+        raise TypeError(f"fixed must be a number or {d} values (one per input); got {fixed!r}.") from None
+    if origin.ndim == 0:
+        if not math.isfinite(origin):
+            raise ValueError(f"fixed must be finite; got {float(origin)}.")
+        return np.full(d, float(origin))
+    if origin.shape != (d,):
+        raise ValueError(f"fixed must be a number or {d} values (one per input); got shape {origin.shape}.")
+    check_finite_tensor("fixed", torch.from_numpy(origin))
+    return origin
+
+
 def _make_slice(
     d: int,
     *,
-    features: Sequence[int] | None,
+    features: tuple[int, int] | None,
     fixed: float | Sequence[float] | None,
     plane_points: Any,
     dataset: Dataset | None,
@@ -140,8 +184,7 @@ def _make_slice(
                 f"plane_points must be three points of shape (3, {d}) or three training-point indices; "
                 f"got shape {points.shape}."
             )
-        if not np.isfinite(points).all():
-            raise ValueError("plane_points must be finite.")
+        check_finite_tensor("plane_points", torch.from_numpy(points))
         basis = np.stack([points[1] - points[0], points[2] - points[0]])
         singular = np.linalg.svd(basis, compute_uv=False)
         if singular[-1] <= 1e-12 * max(singular[0], 1e-300):
@@ -156,31 +199,40 @@ def _make_slice(
             )
         return _InputSlice(np.zeros(2), np.eye(2), "identity", (names[0], names[1]))
 
-    if (
-        not isinstance(features, (tuple, list))
-        or len(features) != 2
-        or not all(isinstance(index, int) and not isinstance(index, bool) for index in features)
-    ):
-        raise TypeError(f"features must be a pair of feature indices (i, j); got {features!r}.")
     first, second = features
     if not (0 <= first < d and 0 <= second < d) or first == second:
-        raise ValueError(f"features must be two different indices in [0, {d - 1}]; got {tuple(features)}.")
+        raise ValueError(f"features must be two different indices in [0, {d - 1}]; got {features}.")
 
     if fixed is None:
         origin = dataset.X_train.double().mean(dim=0).cpu().numpy() if dataset is not None else np.zeros(d)
-    elif isinstance(fixed, (int, float)) and not isinstance(fixed, bool):
-        origin = np.full(d, float(fixed))
     else:
-        origin = np.asarray(fixed, dtype=np.float64)
-        if origin.shape != (d,):
-            raise ValueError(f"fixed must be a number or {d} values (one per input); got shape {origin.shape}.")
-    if not np.isfinite(origin).all():
-        raise ValueError("fixed must be finite.")
+        origin = _check_fixed(fixed, d)
     origin = origin.copy()
     origin[[first, second]] = 0.0
     basis = np.zeros((2, d))
     basis[0, first] = basis[1, second] = 1.0
     return _InputSlice(origin, basis, "features", (names[first], names[second]))
+
+
+def _grid_bytes_estimate(nx: int, ny: int, width: int, memory_budget: int) -> int:
+    """Estimate the peak bytes that ``ActivationPatternVisualizer._grid`` allocates for an nx × ny grid."""
+    # Per grid point: the uint64 hashes, np.unique's flattened copy, sort order, sorted values, mask and inverse,
+    # then the relabelled ids. tracemalloc measured 49 to 51 bytes per point for widths 8 to 256 (NumPy 2.4).
+    per_point = 49
+    flip_bytes = 2 if nx < 2**15 else 4
+    # Per row: first patterns (bool) and flip columns, held twice while the row blocks are joined, and packed patterns.
+    per_row = 2 * width * (1 + flip_bytes) + (width + 7) // 8
+    block = min(memory_budget, 80 * (width + nx) * ny)  # one block of row temporaries, as sized in _grid
+    return per_point * nx * ny + per_row * ny + block
+
+
+def _physical_memory_bytes() -> int | None:
+    """Return the machine's physical memory in bytes, or None where ``os.sysconf`` cannot report it."""
+    try:
+        size = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+    return size if size > 0 else None
 
 
 def count_distinct_patterns(params: ShallowParams, X: torch.Tensor) -> int:
@@ -205,7 +257,8 @@ class ActivationPatternVisualizer:
         dataset: data that sets the default box, is drawn on plots, and whose
             training inputs give the distinct-pattern count on the data.
         bounds: the box (x_min, x_max, y_min, y_max) in slice coordinates.
-            Defaults to the data's bounding box (train and test) widened by
+            Defaults to the bounding box of the data (train and test, each
+            input projected orthogonally onto the slice plane) widened by
             ``margin`` times its size on every side.
         resolution: grid points per axis, an integer >= 2 or a pair (nx, ny).
         margin: relative widening of the data box for the default bounds, >= 0.
@@ -247,6 +300,12 @@ class ActivationPatternVisualizer:
     ) -> None:
         self.params = _as_params(model)
         d = self.params.in_features
+        if d < 2:
+            raise ValueError(
+                f"model must have at least 2 inputs, because the regions are analysed on a 2-D plane of the input "
+                f"space; got a model with {d} input{'' if d == 1 else 's'}. On one input the regions are the "
+                "intervals between the breakpoints x = -b_j / w_j."
+            )
         if dataset is not None:
             if not isinstance(dataset, Dataset):
                 raise TypeError(f"dataset must be a reluscape Dataset or None; got {type(dataset).__name__}.")
@@ -254,11 +313,11 @@ class ActivationPatternVisualizer:
                 raise ValueError(f"dataset must have {d} features like the model's input; got {dataset.n_features}.")
         self.resolution = _check_resolution(resolution)
         self.margin = check_float("margin", margin, minimum=0.0)
-        self.tolerance = check_float("tolerance", tolerance, minimum=0.0, maximum=1e-3, exclusive=True)
+        self.tolerance = check_float("tolerance", tolerance, minimum=_MIN_TOLERANCE, maximum=1e-3, exclusive=True)
         self.memory_budget = check_int("memory_budget", memory_budget, minimum=2**20)
         self.dataset = dataset
-        self._slice = _make_slice(d, features=features, fixed=fixed, plane_points=plane_points, dataset=dataset)
-        self.features = None if features is None else tuple(features)
+        self.features = _check_feature_pair(features)
+        self._slice = _make_slice(d, features=self.features, fixed=fixed, plane_points=plane_points, dataset=dataset)
 
         W, b = self._slice.restrict(self.params.W.numpy(), self.params.b.numpy())
         self.W_slice, self.b_slice = W, b  # (m, 2), (m,)
@@ -341,6 +400,10 @@ class ActivationPatternVisualizer:
         Returns:
             An ActivationRegions holding the counts always and the grid and
             polygon arrays when requested.
+
+        Raises:
+            ValueError: with ``grid=True``, if the estimated memory of the grid
+                arrays exceeds the machine's physical memory.
         """
         lines = self._lines()
         frame = self._frame()
@@ -364,7 +427,8 @@ class ActivationPatternVisualizer:
             "n_regions_plane": exact_engine.count_plane_regions(lines, self.tolerance),
             "max_regions_plane": self.max_regions(),
             "n_lines": len(arrangement.lines),
-            "n_dead": int((lines.line_of_neuron < 0).sum()),
+            "n_dead": int((~self.params.W.any(dim=1)).sum()),  # w_j = 0 in the full input space
+            "n_constant_on_plane": int((lines.line_of_neuron < 0).sum()),  # w_j = 0 on the slice, so no line
             "line_segments": frame.to_box(arrangement.ends),
             "line_neurons": neuron_of_line[arrangement.lines],
             "settings": {
@@ -390,6 +454,14 @@ class ActivationPatternVisualizer:
 
     def _grid(self) -> dict[str, np.ndarray]:
         nx, ny = self.resolution
+        estimate = _grid_bytes_estimate(nx, ny, self.params.width, self.memory_budget)
+        available = _physical_memory_bytes()
+        if available is not None and estimate > available:
+            raise ValueError(
+                f"resolution {self.resolution} needs an estimated {estimate:,} bytes for the grid arrays, more than "
+                f"the {available:,} bytes of physical memory found; lower resolution, or call compute(grid=False) "
+                "for the exact regions only."
+            )
         xs = np.linspace(self.bounds[0], self.bounds[1], nx)
         ys = np.linspace(self.bounds[2], self.bounds[3], ny)
         keys = grid_engine.hash_keys(self.params.width)
@@ -477,8 +549,8 @@ class RegionCountMonitor(Callback):
         self.every = check_int("every", every, minimum=1)
         self.bounds = None if bounds is None else _check_bounds(bounds)
         self.margin = check_float("margin", margin, minimum=0.0)
-        self.tolerance = check_float("tolerance", tolerance, minimum=0.0, maximum=1e-3, exclusive=True)
-        self.slice_options = {"features": features, "fixed": fixed, "plane_points": plane_points}
+        self.tolerance = check_float("tolerance", tolerance, minimum=_MIN_TOLERANCE, maximum=1e-3, exclusive=True)
+        self.slice_options = {"features": _check_feature_pair(features), "fixed": fixed, "plane_points": plane_points}
         self.plane = bool(plane)
         self.history = RegionCountHistory()
         self._last_epoch = -1

@@ -497,7 +497,7 @@ class CriticalPointClassifier:
             A :class:`CriticalPointSearch` whose ``status`` and ``message`` state whether and why it stopped.
         """
         check_choice("method", method, _SEARCH_METHODS)
-        check_int("max_iter", max_iter, minimum=1)
+        max_iter = check_int("max_iter", max_iter, minimum=1)
         architecture = self.analyzer.architecture
         theta = flatten_params(self.analyzer.params).to(torch.float64)
         # The search runs in float64 whatever the model's dtype.

@@ -214,7 +214,7 @@ class GradientTrajectoryAnalyzer(MonitorCallback):
         if dtype is not None and dtype not in _FLOAT_DTYPES:
             raise ValueError(f"dtype must be None, torch.float32 or torch.float64; got {dtype}.")
         if sharpness_every is not None:
-            check_int("sharpness_every", sharpness_every, minimum=1)
+            sharpness_every = check_int("sharpness_every", sharpness_every, minimum=1)
         check_choice("sharpness_method", sharpness_method, SHARPNESS_METHODS)
         self.per_step = per_step
         self.minibatch = minibatch

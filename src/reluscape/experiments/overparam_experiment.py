@@ -329,9 +329,9 @@ class OverparamExperiment:
             lr = check_float("lr", lr, minimum=0.0, exclusive=True)
         check_float("momentum", momentum, minimum=0.0, maximum=1.0)
         check_float("weight_decay", weight_decay, minimum=0.0)
-        check_int("epochs", epochs, minimum=1)
+        epochs = check_int("epochs", epochs, minimum=1)
         if batch_size is not None:
-            check_int("batch_size", batch_size, minimum=1)
+            batch_size = check_int("batch_size", batch_size, minimum=1)
         check_choice("init", init, INIT_SCHEMES)
         if init_scale is not None:
             init_scale = check_float("init_scale", init_scale, minimum=0.0, exclusive=True)

@@ -184,7 +184,7 @@ class ShallowReLUTrainer:
         self.weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
         self.epochs = check_int("epochs", epochs, minimum=1)
         if batch_size is not None:
-            check_int("batch_size", batch_size, minimum=1)
+            batch_size = check_int("batch_size", batch_size, minimum=1)
         self.seed = check_int("seed", seed, minimum=0)
         for callback in callbacks:
             if not isinstance(callback, Callback):

@@ -174,7 +174,7 @@ def neuron_indices(in_features: int, width: int, out_features: int, neuron: int)
         Dict with keys ``"w"`` (d positions of w_j), ``"b"`` (1 position of
         b_j) and ``"a"`` (k positions of a_j), each an int64 tensor.
     """
-    check_int("neuron", neuron, minimum=0)
+    neuron = check_int("neuron", neuron, minimum=0)
     if neuron >= width:
         raise ValueError(f"neuron must lie in [0, {width - 1}]; got {neuron}.")
     d, m, k = in_features, width, out_features
@@ -231,15 +231,15 @@ class ShallowReLU(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        check_int("in_features", in_features, minimum=1)
-        check_int("width", width, minimum=1)
-        check_int("out_features", out_features, minimum=1)
+        in_features = check_int("in_features", in_features, minimum=1)
+        width = check_int("width", width, minimum=1)
+        out_features = check_int("out_features", out_features, minimum=1)
         check_choice("init", init, INIT_SCHEMES)
         if init_scale is None:
             init_scale = _DEFAULT_SMALL_SCALE if init == "small" else 1.0
         init_scale = check_float("init_scale", init_scale, minimum=0.0, exclusive=True)
         if seed is not None:
-            check_int("seed", seed, minimum=0)
+            seed = check_int("seed", seed, minimum=0)
 
         self.in_features = in_features
         self.width = width

@@ -96,7 +96,7 @@ def plot_hessian_spectrum(
         The Axes drawn on.
     """
     check_choice("kind", kind, ("stem", "hist"))
-    check_int("bins", bins, minimum=1)
+    bins = check_int("bins", bins, minimum=1)
     ax = get_axes(ax)
     values = _finite_array("eigenvalues", spectrum.eigenvalues)
     positive, negative = values > 0, values < 0
@@ -197,7 +197,7 @@ def plot_eigenvector_neurons(spectrum: Spectrum, ax: Axes | None = None, *, max_
     Returns:
         The Axes drawn on.
     """
-    check_int("max_vectors", max_vectors, minimum=1)
+    max_vectors = check_int("max_vectors", max_vectors, minimum=1)
     ax = get_axes(ax)
     norms = _finite_array("eigenvector norms", spectrum.eigenvector_neuron_norms()[:max_vectors])
     image = ax.imshow(norms, aspect="auto", cmap="magma", interpolation="nearest")

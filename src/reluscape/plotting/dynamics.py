@@ -335,7 +335,7 @@ def plot_balancedness_drift(
     """
     if not isinstance(trajectory, WeightNormTrajectory):
         raise TypeError(f"trajectory must be a WeightNormTrajectory; got {type(trajectory).__name__}.")
-    check_int("max_neurons", max_neurons, minimum=1)
+    max_neurons = check_int("max_neurons", max_neurons, minimum=1)
     records = trajectory.step_records if per_step else trajectory.epoch_records
     if not records:
         raise ValueError("no records to plot; train with the monitor attached" + (" and per_step=True." if per_step else "."))

@@ -83,7 +83,7 @@ def plot_loss_contour(
     Raises:
         ValueError: if the surface contains a non-finite loss.
     """
-    check_int("levels", levels, minimum=2)
+    levels = check_int("levels", levels, minimum=2)
     loss = _checked_values(surface.loss, "the surface's loss")
     ax = get_axes(ax)
     log = _use_log(loss, log)

@@ -148,7 +148,7 @@ def plot_decision_boundary(
     Raises:
         ValueError: if the data do not have exactly two features.
     """
-    check_int("resolution", resolution, minimum=2)
+    resolution = check_int("resolution", resolution, minimum=2)
     if dataset.n_features != 2:
         raise ValueError(
             f"the decision boundary is drawn for 2 input features; the data have {dataset.n_features}. "

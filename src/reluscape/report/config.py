@@ -83,23 +83,24 @@ class RunConfig:
 
         # Data size and split.
         if self.n_samples is not None:
-            check_int("n_samples", self.n_samples, minimum=2)
-        check_float("noise", self.noise, minimum=0.0)
-        check_float("test_size", self.test_size, minimum=0.0, maximum=1.0, exclusive=True)
+            object.__setattr__(self, "n_samples", check_int("n_samples", self.n_samples, minimum=2))
+        object.__setattr__(self, "noise", check_float("noise", self.noise, minimum=0.0))
+        test_size = check_float("test_size", self.test_size, minimum=0.0, maximum=1.0, exclusive=True)
+        object.__setattr__(self, "test_size", test_size)
 
         # Model and training.
-        check_int("width", self.width, minimum=1)
+        object.__setattr__(self, "width", check_int("width", self.width, minimum=1))
         check_choice("init", self.init, INIT_SCHEMES)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if self.lr is not None:
-            check_float("lr", self.lr, minimum=0.0, exclusive=True)
-        check_float("momentum", self.momentum, minimum=0.0, maximum=1.0)
-        check_float("weight_decay", self.weight_decay, minimum=0.0)
+            object.__setattr__(self, "lr", check_float("lr", self.lr, minimum=0.0, exclusive=True))
+        object.__setattr__(self, "momentum", check_float("momentum", self.momentum, minimum=0.0, maximum=1.0))
+        object.__setattr__(self, "weight_decay", check_float("weight_decay", self.weight_decay, minimum=0.0))
         if self.epochs is not None:
-            check_int("epochs", self.epochs, minimum=1)
+            object.__setattr__(self, "epochs", check_int("epochs", self.epochs, minimum=1))
         if self.batch_size is not None:
-            check_int("batch_size", self.batch_size, minimum=1)
-        check_int("seed", self.seed, minimum=0)
+            object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, minimum=1))
+        object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
 
         if not isinstance(self.output, str) or not self.output:
             raise ValueError(f"output must be a folder path; got {self.output!r}.")
