@@ -619,7 +619,8 @@ def test_multiclass_regions_plot():
         ({"bounds": BOX, "resolution": 1}, ValueError, "resolution must be an integer >= 2; got 1"),
         ({"bounds": BOX, "resolution": (10, 1)}, ValueError, r"resolution\[1\] must be an integer >= 2; got 1"),
         ({"bounds": BOX, "resolution": 2.5}, TypeError, "resolution must be an integer"),
-        ({"bounds": BOX, "tolerance": 0.0}, ValueError, r"tolerance must lie in \(0, 0.001\)"),
+        ({"bounds": BOX, "tolerance": 0.0}, ValueError, r"tolerance must lie in \(1e-14, 0.001\)"),
+        ({"bounds": BOX, "tolerance": 1e-17}, ValueError, r"tolerance must lie in \(1e-14, 0.001\); got 1e-17"),
         ({"bounds": BOX, "memory_budget": 10}, ValueError, "memory_budget must be an integer >="),
         ({}, ValueError, "bounds are required without a dataset"),
     ],
@@ -641,7 +642,7 @@ def test_wide_model_without_slice_rejected():
         ((1, 1), ValueError, r"features must be two different indices in \[0, 3\]; got \(1, 1\)"),
         ((-1, 2), ValueError, "features must be two different indices"),
         ((0,), TypeError, r"features must be a pair of feature indices \(i, j\); got \(0,\)"),
-        ((0.0, 1), TypeError, "features must be a pair of feature indices"),
+        ((0.0, 1), TypeError, r"features\[0\] must be an integer; got 0.0 of type float"),
     ],
 )
 def test_invalid_feature_slice_rejected(features, error, message):
@@ -794,6 +795,19 @@ def test_close_links_filter_keeps_every_component():
     assert len(filtered) > 0
     assert groups(filtered) == groups(unfiltered)
 
+
+def test_merge_joins_vertices_that_share_a_crossing():
+    from reluscape.experiments._line_arrangement import _merge_line_pairs
+
+    # Chord c runs from boundary vertex c to c + 5, so every two chords cross inside.
+    end_ranks = np.array([[c, c + 5] for c in range(5)])
+    # Crossing (p, q) has the key p · 5 + q. Vertex {0, 1, 2} misses crossing (1, 2), which vertex
+    # {1, 2, 3} contains, so they are one vertex. Line 4 is in neither.
+    links = np.array([[0 * 5 + 1, 0 * 5 + 2], [1 * 5 + 2, 1 * 5 + 3]])
+    lines_per_vertex, pairs_per_vertex = _merge_line_pairs(links, end_ranks)
+    assert (lines_per_vertex.tolist(), pairs_per_vertex.tolist()) == ([4], [6])
+
+
 def test_grid_rows_match_preactivation_exactly():
     from reluscape.experiments import _grid_patterns as grid_engine
 
@@ -811,31 +825,52 @@ def test_grid_rows_match_preactivation_exactly():
     assert (hashes == grid_engine.pattern_hashes(direct, grid_engine.hash_keys(50))).all()
 
 
-def test_slice_features_skip_binary_and_rank_by_variance():
+def test_slice_features_skip_binary_and_rank_by_f_score():
+    from sklearn.feature_selection import f_regression
+
     from reluscape.report.sections.regions import slice_features
 
     rng = np.random.default_rng(0)
     X = np.column_stack([
-        rng.normal(scale=1.0, size=200),  # 0: continuous, small variance
-        rng.integers(0, 2, size=200) * 10.0,  # 1: binary, largest variance
-        rng.normal(scale=3.0, size=200),  # 2: continuous, largest continuous variance
-        rng.normal(scale=2.0, size=200),  # 3: continuous, second largest
+        rng.normal(scale=5.0, size=200),  # 0: continuous, largest variance, unrelated to y
+        rng.integers(0, 2, size=200) * 1.0,  # 1: binary, most related to y
+        rng.normal(scale=0.1, size=200),  # 2: continuous, smallest variance, strongly related to y
+        rng.normal(scale=1.0, size=200),  # 3: continuous, less related to y
     ])
-    assert slice_features(torch.tensor(X)) == (2, 3)
+    y = 10.0 * X[:, 1] + 30.0 * X[:, 2] + 2.0 * X[:, 3] + rng.normal(scale=0.5, size=200)
+    scores, _ = f_regression(X, y)
+    assert np.argmax(scores) == 1  # the binary feature leads on score alone
+    assert scores[3] > scores[0]
+    assert slice_features(torch.tensor(X), torch.tensor(y), "regression") == (2, 3)
 
 
 def test_slice_features_fall_back_to_binary_then_constant():
+    import warnings
+
     from reluscape.report.sections.regions import slice_features
 
     rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, size=50)
     one_continuous = np.column_stack([
         np.full(50, 4.0),  # 0: constant
         rng.integers(0, 2, size=50).astype(float),  # 1: binary
         rng.normal(size=50),  # 2: continuous
     ])
-    assert slice_features(torch.tensor(one_continuous)) == (1, 2)
+    two_binary = np.column_stack([
+        np.full(50, 4.0),  # 0: constant
+        rng.integers(0, 2, size=50).astype(float),  # 1: binary, unrelated to the labels
+        labels.astype(float),  # 2: binary, equal to the labels
+        rng.normal(size=50),  # 3: continuous
+    ])
     all_constant = np.ones((10, 3))
-    assert slice_features(torch.tensor(all_constant)) == (0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn's warning on constant features must not reach the caller
+        one_continuous_pair = slice_features(torch.tensor(one_continuous), torch.tensor(labels), "binary")
+        two_binary_pair = slice_features(torch.tensor(two_binary), torch.tensor(labels), "binary")
+        all_constant_pair = slice_features(torch.tensor(all_constant), torch.tensor(labels[:10]), "binary")
+    assert one_continuous_pair == (1, 2)
+    assert two_binary_pair == (2, 3)
+    assert all_constant_pair == (0, 1)
 
 
 def test_region_caption_depends_on_task():
@@ -846,3 +881,118 @@ def test_region_caption_depends_on_task():
     assert "target" in regression
     assert "decision boundary" in _boundary_and_data_caption("binary", 1)
     assert "predicted classes" in _boundary_and_data_caption("multiclass", 3)
+
+
+def test_slice_features_pick_petal_features_on_iris():
+    from scipy import stats
+
+    from reluscape.report.sections.regions import slice_features
+
+    dataset = SyntheticDatasetBuilder(seed=0).build("iris")
+    X, y = dataset.X_train.clone(), dataset.y_train.clone()
+    inputs, labels = X.double().numpy(), y.numpy()
+    # One-way ANOVA per feature with scipy, a route independent of sklearn's f_classif.
+    anova = [stats.f_oneway(*(inputs[labels == c, j] for c in np.unique(labels))).statistic for j in range(4)]
+    expected = tuple(sorted(np.argsort(anova)[::-1][:2].tolist()))
+    assert expected == (2, 3)  # petal length and petal width
+    assert slice_features(X, y, dataset.task) == expected
+    assert torch.equal(X, dataset.X_train)
+    assert torch.equal(y, dataset.y_train)
+
+
+def test_slice_features_on_diabetes_match_pearson_f():
+    from scipy import stats
+
+    from reluscape.report.sections.regions import slice_features
+
+    dataset = SyntheticDatasetBuilder(seed=0).build("diabetes")
+    inputs, target = dataset.X_train.double().numpy(), dataset.y_train.double().numpy()
+    n = len(target)
+    # F of a one-feature linear regression is r² / (1 - r²) · (n - 2), with r the Pearson correlation.
+    r = np.array([stats.pearsonr(inputs[:, j], target).statistic for j in range(inputs.shape[1])])
+    f_scores = r**2 / (1 - r**2) * (n - 2)
+    continuous = [j for j in range(inputs.shape[1]) if len(np.unique(inputs[:, j])) > 2]
+    top_two = sorted(continuous, key=lambda j: -f_scores[j])[:2]
+    assert dataset.feature_names.index("sex") not in continuous
+    assert slice_features(dataset.X_train, dataset.y_train, "regression") == tuple(sorted(top_two))
+    assert [dataset.feature_names[j] for j in sorted(top_two)] == ["bmi", "s5"]
+
+
+def test_slice_features_ignore_feature_scale():
+    from reluscape.report.sections.regions import slice_features
+
+    dataset = SyntheticDatasetBuilder(seed=0).build("iris")
+    X = dataset.X_train.double().clone()
+    X[:, 1] = 1000.0 * X[:, 1] + 7.0  # sepal width, now of by far the largest variance
+    assert slice_features(X, dataset.y_train, dataset.task) == (2, 3)
+
+
+def test_slice_features_single_class_without_warning():
+    import warnings
+
+    from reluscape.report.sections.regions import slice_features
+
+    rng = np.random.default_rng(2)
+    X = torch.tensor(rng.normal(size=(30, 4)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pair = slice_features(X, torch.zeros(30, dtype=torch.int64), "multiclass")
+    assert pair == (0, 1)  # every score is nan, so the lower indices win
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "task", "error", "message"),
+    [
+        (np.ones((5, 3)), torch.zeros(5), "regression", TypeError, "X must be a torch.Tensor; got ndarray"),
+        (torch.ones(5, 3), [0.0] * 5, "regression", TypeError, "y must be a torch.Tensor; got list"),
+        (torch.ones(5, 1), torch.zeros(5), "regression", ValueError, r"X must have shape \(n, d\) with d >= 2"),
+        (torch.ones(5), torch.zeros(5), "regression", ValueError, r"got shape \(5,\)"),
+        (torch.ones(5, 3), torch.zeros(4), "regression", ValueError, r"y must have shape \(5,\).*got shape \(4,\)"),
+        (torch.ones(5, 3), torch.zeros(5), "ranking", ValueError, "task must be one of 'binary'.*got 'ranking'"),
+    ],
+)
+def test_slice_features_bad_input_rejected(X, y, task, error, message):
+    from reluscape.report.sections.regions import slice_features
+
+    with pytest.raises(error, match=message):
+        slice_features(X, y, task)
+
+
+def test_region_table_caption_explains_columns():
+    from reluscape.report.sections.regions import _region_table_caption
+
+    single = _region_table_caption(("u", "v"), 1)
+    assert "largest area first" in single
+    assert "A0, A1 and c" in single
+    assert "'u'" in single
+    assert "'v'" in single
+    several = _region_table_caption(("u", "v"), 3)
+    assert "A0_k, A1_k and c_k, for k = 0 to 2" in several
+    assert "logit of class k" in several
+
+
+def test_neuron_lines_dashed_in_both_panels():
+    from matplotlib.collections import LineCollection
+
+    params = lines_network([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.2, -0.3, 0.1])
+    regions = ActivationPatternVisualizer(params, bounds=BOX, resolution=40).compute(grid=True, polygons=True)
+    for kind in ("exact", "grid"):
+        ax = plot_activation_regions(regions, kind=kind, show_decision_boundary=False, show_data=False)
+        dashed = [
+            collection
+            for collection in ax.collections
+            if isinstance(collection, LineCollection) and collection.get_linestyle()[0][1] is not None
+        ]
+        assert len(dashed) == 1, kind
+        assert len(dashed[0].get_segments()) == len(regions.line_segments), kind
+        matplotlib.pyplot.close(ax.figure)
+
+
+def test_region_count_legend_names_whole_plane_bound():
+    history = RegionCountHistory(
+        records=[{"epoch": 0, "n_regions": 5.0, "n_data_patterns": 3.0}], bounds=BOX, width=3, max_regions_plane=7
+    )
+    ax = plot_region_count(history, show_bound=True)
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "whole-plane bound 1 + m + m(m−1)/2" in labels
+    matplotlib.pyplot.close(ax.figure)

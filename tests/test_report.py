@@ -171,3 +171,34 @@ def test_diverged_run_is_flagged_in_report(tmp_path, caplog):
     assert "Training diverged" in page
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["diverged"] is True
+
+
+def test_regions_section_on_iris_uses_petal_slice(tmp_path):
+    from reluscape.report.sections.regions import SECTION
+
+    config = RunConfig(quick=True, dataset="iris", epochs=20, output=str(tmp_path / "out"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # sklearn's constant-feature warning must not escape
+        result = run_report(config, sections=[SECTION])
+    assert result.failed_sections == []
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["sections"]["regions"]["slice_features"] == [2, 3]
+    # Dead in the full input space and constant on the slice are different counts; both are kept.
+    assert {"n_dead", "n_constant_on_plane"} <= metrics["sections"]["regions"].keys()
+    page = result.index.read_text()
+    assert "variance" not in page
+    assert "&#x27;petal length (cm)&#x27; (F = " in page
+    assert "&#x27;petal width (cm)&#x27; (F = " in page
+    assert "largest area first" in page
+    table = pd.read_csv(tmp_path / "out" / "data" / "regions_exact_regions.csv")
+    assert table["area"].is_monotonic_decreasing
+    assert {"A0_0", "A1_0", "c_0", "A0_2", "A1_2", "c_2"} <= set(table.columns)
+
+
+def test_config_stores_numpy_numbers_as_python_numbers(tmp_path):
+    import numpy as np
+
+    config = RunConfig(width=np.int64(8), seed=np.int32(3), noise=np.float32(0.25), output=str(tmp_path))
+    assert (type(config.width), type(config.seed), type(config.noise)) == (int, int, float)
+    assert json.loads(json.dumps(config.resolved()))["width"] == 8
+    assert "width = 8\n" in config.to_toml()

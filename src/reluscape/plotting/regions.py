@@ -18,6 +18,9 @@ __all__ = ["color_regions", "plot_activation_regions", "plot_region_count"]
 # Pale qualitative colours, so lines, boundary and data stay readable on top.
 _PALETTE = "Set3"
 _BOUNDARY_GRID = 400
+# Neuron lines are dark and dashed. In the exact panel they lie on the white polygon edges, and
+# the gaps between dashes show white, so the lines still read as dashed.
+_LINE_STYLE = {"colors": "0.15", "linewidths": 0.7, "linestyles": (0, (4, 3))}
 
 
 def color_regions(n_regions: int, adjacency: np.ndarray) -> np.ndarray:
@@ -150,9 +153,10 @@ def plot_activation_regions(
     Args:
         regions: the result of ``ActivationPatternVisualizer.compute``.
         ax: axes to draw on; a new figure when None.
-        kind: ``"exact"`` draws the exact polygons, ``"grid"`` the grid labels
-            (each grid point as one pixel).
-        show_lines: draw every neuron's line w_j · x + b_j = 0 in the box.
+        kind: ``"exact"`` draws the exact polygons with white edges, ``"grid"``
+            the grid labels (each grid point as one pixel).
+        show_lines: draw every neuron's line w_j · x + b_j = 0 in the box,
+            dark grey and dashed.
         show_decision_boundary: draw the zero level of a single output (exact
             per region for ``"exact"``) or the class boundaries of several outputs.
         show_data: draw the data points, when the regions were computed with data.
@@ -175,7 +179,7 @@ def plot_activation_regions(
         neighbours = np.concatenate([regions.adjacency, _corner_adjacency(regions)])
         colors = _palette_colors(color_regions(len(regions.areas), neighbours))
         ax.add_collection(
-            PolyCollection(regions.polygons, facecolors=colors, edgecolors="0.25", linewidths=0.4, alpha=alpha)
+            PolyCollection(regions.polygons, facecolors=colors, edgecolors="white", linewidths=0.6, alpha=alpha)
         )
         title = f"{regions.n_regions} exact regions"
     else:
@@ -188,7 +192,7 @@ def plot_activation_regions(
         title = f"{regions.n_grid_regions} regions on a {regions.resolution[0]}×{regions.resolution[1]} grid"
 
     if show_lines and len(regions.line_segments):
-        ax.add_collection(LineCollection(regions.line_segments, colors="0.35", linewidths=0.6, linestyles="--"))
+        ax.add_collection(LineCollection(regions.line_segments, **_LINE_STYLE))
     if show_decision_boundary:
         _draw_decision_boundary(ax, regions, exact=kind == "exact")
     if show_data and regions.data_points is not None:
@@ -207,7 +211,9 @@ def plot_region_count(history: RegionCountHistory, ax: Axes | None = None, *, sh
     Args:
         history: the history of a RegionCountMonitor.
         ax: axes to draw on; a new figure when None.
-        show_bound: draw the general-position bound 1 + m + m(m - 1)/2.
+        show_bound: draw the bound 1 + m + m(m - 1)/2 on the count of the
+            whole plane, which is reached when the lines are in general position.
+            The box count can lie far below it.
 
     Returns:
         The Axes drawn on.
@@ -219,9 +225,9 @@ def plot_region_count(history: RegionCountHistory, ax: Axes | None = None, *, sh
     ax.plot(frame["epoch"], frame["n_regions"], marker="o", markersize=3, label="regions in the box (exact)")
     ax.plot(frame["epoch"], frame["n_data_patterns"], marker="s", markersize=3, label="distinct patterns on the data")
     if "n_regions_plane" in frame:
-        ax.plot(frame["epoch"], frame["n_regions_plane"], linestyle=":", label="regions in the plane")
+        ax.plot(frame["epoch"], frame["n_regions_plane"], linestyle=":", label="regions in the whole plane (exact)")
     if show_bound:
-        ax.axhline(history.max_regions_plane, color="0.4", linestyle="--", label="general-position bound")
+        ax.axhline(history.max_regions_plane, color="0.4", linestyle="--", label="whole-plane bound 1 + m + m(m−1)/2")
     if frame[["n_regions", "n_data_patterns"]].isna().any().any():
         ax.set_title("Activation regions over training (gaps: non-finite parameters)")
     else:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+import warnings
 
+import numpy as np
 import pandas as pd
 import torch
+from sklearn.feature_selection import f_classif, f_regression
 
+from reluscape._validation import check_choice
+from reluscape.data import Dataset
 from reluscape.experiments.activation_pattern_visualizer import ActivationPatternVisualizer, RegionCountMonitor
 from reluscape.experiments.shallow_trainer import Callback, TrainerState
 from reluscape.report.config import RunConfig
@@ -17,28 +22,68 @@ _QUICK_RESOLUTION = 150
 _FULL_RESOLUTION = 400
 # Drawing every exact polygon gets slow and unreadable past this many regions.
 _MAX_DRAWN_POLYGONS = 20_000
+_TASKS = ("binary", "multiclass", "regression")
 
 
-def slice_features(X: torch.Tensor) -> tuple[int, int]:
+def _feature_scores(X: torch.Tensor, y: torch.Tensor, task: str) -> np.ndarray:
+    """Score each feature by its univariate F statistic against the target, nan where it is undefined."""
+    check_choice("task", task, _TASKS)
+    for name, value in (("X", X), ("y", y)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}.")
+    if X.ndim != 2 or X.shape[1] < 2:
+        raise ValueError(f"X must have shape (n, d) with d >= 2; got shape {tuple(X.shape)}.")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},), one target per row of X; got shape {tuple(y.shape)}.")
+
+    inputs = X.detach().to("cpu", torch.float64).numpy()  # (n, d)
+    targets = y.detach().to("cpu").numpy()  # (n,)
+    f_test = f_regression if task == "regression" else f_classif
+    # f_classif (scikit-learn 1.9) returns nan, with a UserWarning and a numpy division warning, for a constant
+    # feature and for every feature when y has one class. The caller ranks nan last, so the warnings are silenced.
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.filterwarnings("ignore", message=r"Features .* are constant", category=UserWarning)
+        scores, _ = f_test(inputs, targets)
+    return np.asarray(scores, dtype=np.float64)
+
+
+def slice_features(X: torch.Tensor, y: torch.Tensor, task: str) -> tuple[int, int]:
     """Choose the two input features that span the region plot's slice.
 
-    Features with more than two distinct training values come first, ordered
-    by training variance, because a binary feature puts every input on one of
-    two lines of the plane. Binary features, then constant ones, fill up when
-    fewer than two features vary more; ties keep the lower index.
+    Features are ranked by their univariate F statistic against the target.
+    The ``"binary"`` and ``"multiclass"`` tasks use the one-way ANOVA F across
+    classes (``sklearn.feature_selection.f_classif``), and ``"regression"``
+    uses the F of a one-feature linear regression (``f_regression``).
+    Both are invariant to shifting and scaling a feature, so standardised
+    inputs rank as the raw ones do. Features with more than two distinct
+    training values come first, because a binary feature puts every input on
+    one of two lines of the plane. Binary features, then constant ones, fill
+    up when fewer than two features vary more. An undefined (nan) score ranks
+    last within its group, and ties keep the lower index.
 
     Args:
         X: training inputs, tensor of shape (n, d) with d >= 2.
+        y: training targets, tensor of shape (n,): class indices for
+            classification, values for regression.
+        task: ``"binary"``, ``"multiclass"`` or ``"regression"``.
 
     Returns:
         The pair (i, j) of feature indices, i < j.
+
+    Raises:
+        TypeError: if ``X`` or ``y`` is not a tensor.
+        ValueError: if ``X`` is not of shape (n, d) with d >= 2, ``y`` not of
+            shape (n,), or ``task`` unknown.
     """
+    scores = _feature_scores(X, y, task)
     X = X.detach().to("cpu", torch.float64)
-    variances = X.var(dim=0, correction=0).tolist()
     distinct = [int(torch.unique(X[:, column]).numel()) for column in range(X.shape[1])]
-    # Sort by (fewer than three distinct values, fewer than two, minus variance, index).
-    order = sorted(range(X.shape[1]), key=lambda j: (distinct[j] <= 2, distinct[j] <= 1, -variances[j], j))
-    first, second = order[0], order[1]
+
+    def rank_key(j: int) -> tuple[bool, bool, float, int]:
+        score = -math.inf if math.isnan(scores[j]) else float(scores[j])
+        return (distinct[j] <= 2, distinct[j] <= 1, -score, j)
+
+    first, second = sorted(range(X.shape[1]), key=rank_key)[:2]
     return (min(first, second), max(first, second))
 
 
@@ -51,7 +96,9 @@ class _SliceAwareMonitor(Callback):
 
     def on_train_begin(self, state: TrainerState) -> None:
         if state.dataset.n_features >= 2:
-            self.monitor = RegionCountMonitor(every=self.every, features=slice_features(state.dataset.X_train))
+            dataset = state.dataset
+            features = slice_features(dataset.X_train, dataset.y_train, dataset.task)
+            self.monitor = RegionCountMonitor(every=self.every, features=features)
             self.monitor.on_train_begin(state)
 
     def on_epoch_end(self, state: TrainerState) -> None:
@@ -81,6 +128,48 @@ def _boundary_and_data_caption(task: str, n_outputs: int) -> str:
     return "black lines the boundaries between predicted classes, dots the training inputs coloured by class."
 
 
+def _slice_paragraph(dataset: Dataset, features: tuple[int, int]) -> str:
+    """Return the report's text on which two features span the slice, with their scores."""
+    scores = _feature_scores(dataset.X_train, dataset.y_train, dataset.task)
+    chosen = " and ".join(
+        f"{dataset.feature_names[j]!r} (F = {'undefined' if math.isnan(scores[j]) else f'{scores[j]:.4g}'})"
+        for j in features
+    )
+    if dataset.task == "regression":
+        test = (
+            "the F statistic of a linear regression of the target on that feature alone (scikit-learn's f_regression)"
+        )
+    else:
+        test = "the one-way ANOVA F statistic of that feature across the classes (scikit-learn's f_classif)"
+    text = (
+        f"The slice shows the two features that tell most about the training target: {chosen}. "
+        f"A feature's score is {test}. Features with more than two distinct training values rank first, "
+        "because a binary feature puts every input on one of two lines."
+    )
+    if any(int(torch.unique(dataset.X_train[:, j]).numel()) <= 2 for j in features):
+        text += " Fewer than two features take more than two values, so the slice includes a binary or constant one."
+    return text
+
+
+def _region_table_caption(axis_labels: tuple[str, str], n_outputs: int) -> str:
+    """Return the caption of the exact-regions table, which explains its columns."""
+    s_name, t_name = axis_labels
+    if n_outputs == 1:
+        output = "the network output"
+        columns = "A0, A1 and c"
+    else:
+        output = "output k (the logit of class k)"
+        columns = f"A0_k, A1_k and c_k, for k = 0 to {n_outputs - 1},"
+    return (
+        "Exact regions, largest area first. area is measured in the plot's coordinates, box_fraction is its share "
+        "of the box, n_active counts the neurons active in the region, n_corners the polygon's corners, and "
+        "(interior_x, interior_y) is a point inside it. "
+        f"On the region, {output} is the affine map A0·s + A1·t + c of the plot's coordinates, s along "
+        f"{s_name!r} and t along {t_name!r}. The columns {columns} give the slopes along s and t and the value "
+        "at s = t = 0."
+    )
+
+
 def build(ctx: ReportContext, content: SectionContent) -> None:
     import matplotlib.pyplot as plt
 
@@ -98,7 +187,9 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
         content.metrics["skipped"] = "non-finite parameters"
         return
 
-    slice_options = {} if dataset.n_features == 2 else {"features": slice_features(dataset.X_train)}
+    slice_options = {}
+    if dataset.n_features > 2:
+        slice_options["features"] = slice_features(dataset.X_train, dataset.y_train, dataset.task)
     resolution = _QUICK_RESOLUTION if ctx.quick else _FULL_RESOLUTION
     visualizer = ActivationPatternVisualizer(model, dataset=dataset, resolution=resolution, **slice_options)
     exact_count = visualizer.count_regions()
@@ -117,27 +208,30 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
         f"activation patterns on a {resolution} × {resolution} grid and misses regions smaller than a grid cell."
     )
     if dataset.n_features > 2:
-        content.paragraph(
-            f"The slice uses the two features with the largest training variance among those with more than two "
-            f"distinct values: {names[0]!r} and {names[1]!r}."
-        )
+        content.paragraph(_slice_paragraph(dataset, slice_options["features"]))
     counts = pd.DataFrame(
         [
             ("regions in the box, exact", regions.n_regions),
             (f"regions in the box, {resolution}×{resolution} grid", regions.n_grid_regions),
             ("regions in the whole plane, exact", regions.n_regions_plane),
-            ("general-position bound 1 + m + m(m-1)/2", regions.max_regions_plane),
+            ("bound on regions in the whole plane, 1 + m + m(m-1)/2", regions.max_regions_plane),
             ("neuron lines crossing the box", regions.n_lines),
-            ("neurons constant on the plane (w_j = 0 there, so no line)", regions.n_dead),
+            ("neurons constant on the plane (w_j = 0 there, so no line)", regions.n_constant_on_plane),
+            ("dead neurons (w_j = 0 in the full input space)", regions.n_dead),
             (f"distinct patterns on the {regions.n_data_points} training inputs", regions.n_data_patterns),
         ],
         columns=["count", "value"],
     )
-    content.table(counts, "counts", f"Activation-region counts in the box {tuple(round(v, 3) for v in regions.bounds)}")
-    summary = regions.summary()
-    # n_dead counts neurons with w_j = 0 on the slice, not neurons inactive on the data, so it gets a precise name.
-    summary["n_constant_on_plane"] = summary.pop("n_dead")
-    content.metrics.update(summary)
+    box = tuple(round(value, 3) for value in regions.bounds)
+    content.table(
+        counts,
+        "counts",
+        f"Activation-region counts. Rows that say 'in the box' count inside the box (x_min, x_max, y_min, y_max) = "
+        f"{box}. Rows that say 'whole plane' count the entire plane. The bound 1 + m + m(m-1)/2 applies to that "
+        "count and is reached when each of the m neurons has a line, no two lines are parallel and no three meet "
+        "in one point.",
+    )
+    content.metrics.update(regions.summary())
 
     # The zero level of a regression output is no boundary of anything, so only classification draws one.
     show_boundary = regions.task != "regression"
@@ -152,11 +246,13 @@ def build(ctx: ReportContext, content: SectionContent) -> None:
     content.figure(
         figure,
         "regions",
-        "Left: the exact regions; right: the regions found on the grid. Neighbouring regions have different "
-        f"colours; dashed lines are the neurons' lines, {_boundary_and_data_caption(regions.task, dataset.n_outputs)}",
+        "Left: the exact regions, with white edges. Right: the regions found on the grid. Neighbouring regions "
+        "have different colours, dashed dark grey lines are the neurons' lines, "
+        f"{_boundary_and_data_caption(regions.task, dataset.n_outputs)}",
     )
     if draw_polygons:
-        content.table(regions.to_frame(), "exact_regions", "Exact regions: area, active neurons and affine map")
+        by_area = regions.to_frame().sort_values("area", ascending=False, kind="stable")
+        content.table(by_area, "exact_regions", _region_table_caption(regions.axis_labels, dataset.n_outputs))
 
     wrapper = ctx.callbacks.get("regions")
     monitor = getattr(wrapper, "monitor", None)
