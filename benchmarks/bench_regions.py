@@ -1,6 +1,7 @@
 """Time the activation-region analysis: grid patterns, exact count and exact polygons.
 
-For widths 16, 128 and 1024 (kaiming networks on a moons box) it times
+For widths 16, 128 and 1024 (kaiming networks on a moons box), and for one
+network whose lines meet many times three or more at a point, it times
 
 * the grid: patterns of a 500 × 500 grid and their distinct count
   (``count_grid_regions``), reluscape's
@@ -10,6 +11,9 @@ For widths 16, 128 and 1024 (kaiming networks on a moons box) it times
   (only where shapely is installed, and only up to --shapely-max-width);
 * all exact polygons with patterns and affine maps, against shapely's
   noding and polygonize (same condition).
+
+The network with many concurrent lines (``degenerate_network``) gets the
+count and the polygons only, against shapely whenever it is installed.
 
 Every comparison also checks that both routes give the same count.
 
@@ -27,7 +31,7 @@ import numpy as np
 import torch
 
 from _machine import describe_command, describe_machine
-from reluscape import ActivationPatternVisualizer, ShallowReLU, SyntheticDatasetBuilder
+from reluscape import ActivationPatternVisualizer, ShallowParams, ShallowReLU, SyntheticDatasetBuilder
 
 try:
     import shapely
@@ -69,6 +73,8 @@ def shapely_cells(W: np.ndarray, b: np.ndarray, bounds) -> list:
     far = 10.0 * max(map(abs, bounds)) + 10.0
     pieces = [frame.exterior]
     for (w0, w1), offset in zip(W, b):
+        if w0 == 0 and w1 == 0:  # a dead neuron has no line
+            continue
         if abs(w1) >= abs(w0):
             xs = np.array([-far, far])
             ys = -(w0 * xs + offset) / w1
@@ -77,6 +83,23 @@ def shapely_cells(W: np.ndarray, b: np.ndarray, bounds) -> list:
             xs = -(w1 * ys + offset) / w0
         pieces.append(LineString(np.column_stack([xs, ys])).intersection(frame))
     return list(shapely.get_parts(shapely.polygonize([shapely.unary_union(pieces)])))
+
+
+def degenerate_network(seed: int = 0) -> ShallowParams:
+    """A network whose lines meet many times three or more at a point.
+
+    300 lines through the origin, 300 lines with small integer weights and
+    offsets in eighths (they meet at many shared rational points), and 50
+    dead neurons (w = 0).
+    """
+    rng = np.random.default_rng(seed)
+    through_origin = np.column_stack([rng.integers(1, 51, 300), rng.integers(-50, 51, 300)])
+    small_integers = np.column_stack([rng.integers(1, 10, 300), rng.integers(-9, 10, 300)])
+    W = np.concatenate([through_origin, small_integers, np.zeros((50, 2))]).astype(np.float64)
+    b = np.concatenate([np.zeros(300), rng.integers(-20, 21, 300) / 8, np.ones(50)])
+    m = len(b)
+    a, c = torch.ones(1, m, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    return ShallowParams(torch.from_numpy(W), torch.from_numpy(b), a, c)
 
 
 def main() -> None:
@@ -129,6 +152,29 @@ def main() -> None:
             f"{width:>6} {'polygons':>9} {polygon_time * 1e3:>13.1f} {cells_text[0]} {polygon_ratio} "
             f"{len(regions.areas):>9} {cells_text[2]}"
         )
+
+    # Many vertices of three or more lines: the merge and closure paths dominate here.
+    params = degenerate_network()
+    bounds = (-2.0, 2.0, -2.0, 2.0)
+    viz = ActivationPatternVisualizer(params, bounds=bounds, resolution=args.resolution)
+    count_time, count = fastest(viz.count_regions, args.repeats)
+    polygon_time, regions = fastest(partial(viz.compute, grid=False, polygons=True), args.repeats)
+    if shapely is not None:
+        cells_time, cells = fastest(partial(shapely_cells, params.W.numpy(), params.b.numpy(), bounds), 1)
+        cells_text = (f"{cells_time * 1e3:>12.1f}", f"{cells_time / count_time:>7.2f}", f"{len(cells):>15}")
+        polygon_ratio = f"{cells_time / polygon_time:>7.2f}"
+    else:
+        cells_text = (f"{'-':>12}", f"{'-':>7}", f"{'-':>15}")
+        polygon_ratio = f"{'-':>7}"
+    print(
+        f"{'650*':>6} {'count':>9} {count_time * 1e3:>13.1f} {cells_text[0]} {cells_text[1]} {count:>9} "
+        f"{cells_text[2]}"
+    )
+    print(
+        f"{'650*':>6} {'polygons':>9} {polygon_time * 1e3:>13.1f} {cells_text[0]} {polygon_ratio} "
+        f"{len(regions.areas):>9} {cells_text[2]}"
+    )
+    print("650* = degenerate_network(): 300 lines through the origin, 300 small-integer lines, 50 dead neurons")
     print("ratio = baseline time / reluscape time (above 1: reluscape is faster)")
     print("polygons = compute(grid=False, polygons=True): exact count, plane count, polygons, patterns, affine maps")
 
