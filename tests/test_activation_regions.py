@@ -881,6 +881,9 @@ def test_region_caption_depends_on_task():
     assert "target" in regression
     assert "decision boundary" in _boundary_and_data_caption("binary", 1)
     assert "predicted classes" in _boundary_and_data_caption("multiclass", 3)
+    # The plot draws the test inputs too.
+    assert all("training and test inputs" in _boundary_and_data_caption(task, k) for task, k in
+               [("regression", 1), ("binary", 1), ("multiclass", 3)])
 
 
 def test_slice_features_pick_petal_features_on_iris():

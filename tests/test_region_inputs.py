@@ -360,3 +360,63 @@ def test_grid_memory_estimate_covers_peak(width, resolution):
         tracemalloc.stop()
     estimate = visualizer_module._grid_bytes_estimate(resolution, resolution, width, viz.memory_budget)
     assert estimate >= peak
+
+
+# ----- hand-built parameters and slice arguments -------------------------------------
+
+
+def _zeros(*shape):
+    return torch.zeros(*shape, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "message"),
+    [
+        ((_zeros(1), _zeros(1, 2), _zeros(1)), ValueError, r"model\.b must have shape \(2,\), one bias per row of W"),
+        ((_zeros(2), _zeros(1, 3), _zeros(1)), ValueError, r"model\.a must have shape \(k, 2\), k outputs by m = 2"),
+        ((_zeros(2), _zeros(2), _zeros(1)), ValueError, r"model\.a must have shape \(k, 2\).*got shape \(2,\)"),
+        ((_zeros(2), _zeros(1, 2), _zeros(2)), ValueError, r"model\.c must have shape \(1,\), one offset per row of a"),
+        ((np.zeros(2), _zeros(1, 2), _zeros(1)), TypeError, r"model\.b must be a torch\.Tensor; got ndarray"),
+    ],
+)
+def test_hand_built_parameters_with_wrong_shapes_rejected(fields, error, message):
+    W = torch.eye(2, dtype=torch.float64)
+    with pytest.raises(error, match=message):
+        ActivationPatternVisualizer(ShallowParams(W, *fields), bounds=BOX)
+
+
+@pytest.mark.parametrize(
+    ("plane_points", "message"),
+    [
+        ([True, False, 2], r"plane_points\[0\] must be an integer; got True of type bool"),
+        ([0.0, 1.0, 2.0], r"plane_points\[0\] must be an integer; got 0\.0 of type float"),
+    ],
+)
+def test_plane_point_indices_must_be_integers(plane_points, message):
+    from reluscape import SyntheticDatasetBuilder
+
+    data = SyntheticDatasetBuilder(seed=0).build("iris")
+    with pytest.raises(TypeError, match=message):
+        ActivationPatternVisualizer(ShallowReLU(4, 6, seed=0), dataset=data, plane_points=plane_points)
+
+
+def test_plane_point_indices_of_every_integer_kind_agree():
+    from reluscape import SyntheticDatasetBuilder
+
+    data = SyntheticDatasetBuilder(seed=0).build("iris")
+    model = ShallowReLU(4, 6, seed=0)
+    counts = {
+        ActivationPatternVisualizer(model, dataset=data, plane_points=indices).count_regions()
+        for indices in ([0, 1, 2], np.array([0, 1, 2]), torch.tensor([0, 1, 2]), (np.int64(0), 1, 2))
+    }
+    assert len(counts) == 1
+
+
+def test_fixed_without_features_rejected():
+    with pytest.raises(ValueError, match=r"fixed sets the other inputs of a features=\(i, j\) slice; got fixed=0\.0"):
+        ActivationPatternVisualizer(ShallowReLU(2, 3, seed=0), bounds=BOX, fixed=0.0)
+
+
+def test_boolean_bounds_rejected():
+    with pytest.raises(TypeError, match=r"bounds must be four numbers .*got \(False, True, False, True\)"):
+        ActivationPatternVisualizer(ShallowReLU(2, 3, seed=0), bounds=(False, True, False, True))

@@ -35,7 +35,7 @@ from reluscape.experiments import _line_arrangement as exact_engine
 from reluscape.experiments._region_maps import region_maps
 from reluscape.experiments._region_results import ActivationRegions, RegionCountHistory
 from reluscape.experiments.shallow_trainer import Callback, TrainerState
-from reluscape.models.shallow_relu import ShallowParams, ShallowReLU
+from reluscape.models.shallow_relu import ShallowParams, ShallowReLU, check_param_shapes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -74,6 +74,7 @@ def _as_params(model: ShallowReLU | ShallowParams) -> ShallowParams:
     if isinstance(model, ShallowReLU):
         params = model.params(dtype=torch.float64)
     elif isinstance(model, ShallowParams):
+        check_param_shapes("model", model)
         if model.W.ndim != 2:
             raise ValueError(
                 f"model must be a single network; got ShallowParams with batch shape {tuple(model.batch_shape)}."
@@ -89,6 +90,8 @@ def _as_params(model: ShallowReLU | ShallowParams) -> ShallowParams:
 
 def _check_bounds(bounds: Any) -> tuple[float, float, float, float]:
     try:
+        if any(isinstance(value, (bool, np.bool_)) for value in bounds):
+            raise TypeError
         values = tuple(float(value) for value in bounds)
     except (TypeError, ValueError):
         raise TypeError(f"bounds must be four numbers (x_min, x_max, y_min, y_max); got {bounds!r}.") from None
@@ -166,16 +169,24 @@ def _make_slice(
     if features is not None and plane_points is not None:
         raise ValueError("pass either features or plane_points to choose the slice, not both.")
 
+    if fixed is not None and features is None:
+        raise ValueError(
+            f"fixed sets the other inputs of a features=(i, j) slice; got fixed={fixed!r} without features."
+        )
+
     if plane_points is not None:
         points = plane_points
-        given_indices = np.asarray(points).dtype.kind in "iu" and np.asarray(points).shape == (3,)
+        items = _sequence_items(points)
+        # Three scalars are indices of training points; anything else must be three points.
+        given_indices = items is not None and len(items) == 3 and all(np.ndim(item) == 0 for item in items)
         if given_indices and dataset is None:
             raise ValueError("plane_points as three indices need a dataset; pass the points themselves, shape (3, d).")
         if given_indices:
-            indices = np.asarray(points)
+            indices = np.array([check_int(f"plane_points[{position}]", item) for position, item in enumerate(items)])
             if indices.min() < 0 or indices.max() >= dataset.n_train:
                 raise ValueError(
-                    f"plane_points as indices must lie in [0, {dataset.n_train - 1}] (training points); got {indices.tolist()}."
+                    f"plane_points as indices must lie in [0, {dataset.n_train - 1}] (training points); "
+                    f"got {indices.tolist()}."
                 )
             points = dataset.X_train[torch.as_tensor(indices)].double().cpu().numpy()
         points = np.asarray(points, dtype=np.float64)

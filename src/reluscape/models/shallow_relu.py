@@ -86,6 +86,40 @@ def as_params(params: ShallowParams | tuple[torch.Tensor, ...]) -> ShallowParams
     return ShallowParams(*params)
 
 
+def check_param_shapes(name: str, params: ShallowParams) -> None:
+    """Raise unless W, b, a, c are tensors of shapes (..., m, d), (..., m), (..., k, m), (..., k).
+
+    The leading batch dimensions ``...`` must be the same for all four.
+
+    Raises:
+        TypeError: if a field is not a tensor.
+        ValueError: if the shapes do not fit together.
+    """
+    for field, tensor in zip(ShallowParams._fields, params):
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name}.{field} must be a torch.Tensor; got {type(tensor).__name__}.")
+    W, b, a, c = params
+    if W.ndim < 2:
+        raise ValueError(f"{name}.W must have shape (..., m, d); got shape {tuple(W.shape)}.")
+    batch, m = tuple(W.shape[:-2]), W.shape[-2]
+    if tuple(b.shape) != (*batch, m):
+        raise ValueError(
+            f"{name}.b must have shape {(*batch, m)}, one bias per row of W (shape {tuple(W.shape)}); "
+            f"got shape {tuple(b.shape)}."
+        )
+    if a.ndim != len(batch) + 2 or tuple(a.shape[:-2]) != batch or a.shape[-1] != m:
+        layout = ", ".join([*map(str, batch), "k", str(m)])
+        raise ValueError(
+            f"{name}.a must have shape ({layout}), k outputs by m = {m} neurons; got shape {tuple(a.shape)}."
+        )
+    k = a.shape[-2]
+    if tuple(c.shape) != (*batch, k):
+        raise ValueError(
+            f"{name}.c must have shape {(*batch, k)}, one offset per row of a (shape {tuple(a.shape)}); "
+            f"got shape {tuple(c.shape)}."
+        )
+
+
 def count_parameters(in_features: int, width: int, out_features: int = 1) -> int:
     """Return P = (d + 1)·m + (m + 1)·k, the number of scalar parameters."""
     return (in_features + 1) * width + (width + 1) * out_features

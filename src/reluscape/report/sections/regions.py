@@ -122,10 +122,10 @@ def _finite(model: torch.nn.Module) -> bool:
 def _boundary_and_data_caption(task: str, n_outputs: int) -> str:
     """Return the end of the region figure's caption: what the black lines and the dots show."""
     if task == "regression":
-        return "dots the training inputs coloured by their target."
+        return "dots the training and test inputs coloured by their target."
     if n_outputs == 1:
-        return "the black line the decision boundary, dots the training inputs coloured by class."
-    return "black lines the boundaries between predicted classes, dots the training inputs coloured by class."
+        return "the black line the decision boundary, dots the training and test inputs coloured by class."
+    return "black lines the boundaries between predicted classes, dots the training and test inputs coloured by class."
 
 
 def _slice_paragraph(dataset: Dataset, features: tuple[int, int]) -> str:
