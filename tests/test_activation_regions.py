@@ -999,3 +999,19 @@ def test_region_count_legend_names_whole_plane_bound():
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert "whole-plane bound 1 + m + m(m−1)/2" in labels
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_slice_paragraph_names_binary_features_passed_over():
+    from reluscape.report.sections.regions import _slice_paragraph, slice_features
+
+    rng = np.random.default_rng(3)
+    member = rng.integers(0, 2, size=300).astype(float)
+    alpha, beta = rng.normal(size=300), rng.normal(size=300)
+    y = 5.0 * member + 1.0 * alpha + 0.5 * beta + rng.normal(scale=0.3, size=300)
+    data = SyntheticDatasetBuilder(seed=0).from_arrays(
+        np.column_stack([member, alpha, beta]), y, task="regression", feature_names=["member", "alpha", "beta"]
+    )
+    features = slice_features(data.X_train, data.y_train, data.task)
+    assert features == (1, 2)
+    text = _slice_paragraph(data, features)
+    assert "Binary features with a larger F were passed over: 'member' (F = " in text

@@ -420,3 +420,19 @@ def test_fixed_without_features_rejected():
 def test_boolean_bounds_rejected():
     with pytest.raises(TypeError, match=r"bounds must be four numbers .*got \(False, True, False, True\)"):
         ActivationPatternVisualizer(ShallowReLU(2, 3, seed=0), bounds=(False, True, False, True))
+
+
+def test_axis_labels_say_when_inputs_are_standardised():
+    from reluscape import SyntheticDatasetBuilder
+
+    model = ShallowReLU(4, 6, seed=0)
+    scaled = SyntheticDatasetBuilder(seed=0).build("iris")
+    raw = SyntheticDatasetBuilder(seed=0, standardize=False).build("iris")
+    labels = [
+        ActivationPatternVisualizer(model, dataset=data, features=(2, 3)).compute(grid=False).axis_labels
+        for data in (scaled, raw)
+    ]
+    assert labels == [
+        ("petal length (cm), standardised", "petal width (cm), standardised"),
+        ("petal length (cm)", "petal width (cm)"),
+    ]

@@ -166,6 +166,9 @@ def _make_slice(
     names = tuple(dataset.feature_names) if dataset is not None and len(dataset.feature_names) == d else tuple(
         f"x{index}" for index in range(d)
     )
+    if dataset is not None and dataset.feature_mean is not None:
+        # The axes show the standardised values, not the original units.
+        names = tuple(f"{name}, standardised" for name in names)
     if features is not None and plane_points is not None:
         raise ValueError("pass either features or plane_points to choose the slice, not both.")
 

@@ -146,8 +146,17 @@ def _slice_paragraph(dataset: Dataset, features: tuple[int, int]) -> str:
         f"A feature's score is {test}. Features with more than two distinct training values rank first, "
         "because a binary feature puts every input on one of two lines."
     )
-    if any(int(torch.unique(dataset.X_train[:, j]).numel()) <= 2 for j in features):
+    binary = [int(torch.unique(dataset.X_train[:, j]).numel()) <= 2 for j in range(dataset.n_features)]
+    if any(binary[j] for j in features):
         text += " Fewer than two features take more than two values, so the slice includes a binary or constant one."
+    lowest_chosen = min(-math.inf if math.isnan(scores[j]) else scores[j] for j in features)
+    passed_over = [
+        f"{dataset.feature_names[j]!r} (F = {scores[j]:.4g})"
+        for j in range(dataset.n_features)
+        if j not in features and binary[j] and not math.isnan(scores[j]) and scores[j] > lowest_chosen
+    ]
+    if passed_over:
+        text += f" Binary features with a larger F were passed over: {', '.join(passed_over)}."
     return text
 
 
