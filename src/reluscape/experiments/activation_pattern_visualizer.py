@@ -284,7 +284,7 @@ class ActivationPatternVisualizer:
             coordinates (s, t) put point 0 at (0, 0), point 1 at (1, 0) and
             point 2 at (0, 1).
         tolerance: distances (relative to the box, whose half-width is 1)
-            below which crossings, boundary points or lines count as one, > 0.
+            below which crossings, boundary points or lines count as one, in (1e-14, 1e-3).
         memory_budget: bytes of temporary arrays per step of the pairwise
             crossing test, the grid rows and the grid-pattern expansion,
             >= 1 MiB.
