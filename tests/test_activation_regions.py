@@ -1015,3 +1015,18 @@ def test_slice_paragraph_names_binary_features_passed_over():
     assert features == (1, 2)
     text = _slice_paragraph(data, features)
     assert "Binary features with a larger F were passed over: 'member' (F = " in text
+
+
+def test_plane_count_drawn_above_an_equal_bound():
+    history = RegionCountHistory(
+        records=[{"epoch": 0, "n_regions": 5.0, "n_data_patterns": 3.0, "n_regions_plane": 7.0}],
+        bounds=BOX,
+        width=3,
+        max_regions_plane=7,
+    )
+    ax = plot_region_count(history, show_bound=True)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    plane, bound = lines["regions in the whole plane (exact)"], lines["whole-plane bound 1 + m + m(m−1)/2"]
+    assert plane.get_zorder() > bound.get_zorder()
+    assert plane.get_marker() != "None"
+    matplotlib.pyplot.close(ax.figure)

@@ -224,10 +224,16 @@ def plot_region_count(history: RegionCountHistory, ax: Axes | None = None, *, sh
     frame = history.to_frame()
     ax.plot(frame["epoch"], frame["n_regions"], marker="o", markersize=3, label="regions in the box (exact)")
     ax.plot(frame["epoch"], frame["n_data_patterns"], marker="s", markersize=3, label="distinct patterns on the data")
+    # The plane count often equals the bound, so it is drawn with markers on top of the bound's line.
     if "n_regions_plane" in frame:
-        ax.plot(frame["epoch"], frame["n_regions_plane"], linestyle=":", label="regions in the whole plane (exact)")
+        ax.plot(
+            frame["epoch"], frame["n_regions_plane"], linestyle=":", marker="^", markersize=3, zorder=3,
+            label="regions in the whole plane (exact)",
+        )
     if show_bound:
-        ax.axhline(history.max_regions_plane, color="0.4", linestyle="--", label="whole-plane bound 1 + m + m(m−1)/2")
+        ax.axhline(
+            history.max_regions_plane, color="0.4", linestyle="--", zorder=1, label="whole-plane bound 1 + m + m(m−1)/2"
+        )
     if frame[["n_regions", "n_data_patterns"]].isna().any().any():
         ax.set_title("Activation regions over training (gaps: non-finite parameters)")
     else:
