@@ -86,10 +86,10 @@ def shapely_cells(W: np.ndarray, b: np.ndarray, bounds) -> list:
 
 
 def degenerate_network(seed: int = 0) -> ShallowParams:
-    """A network whose lines meet many times three or more at a point.
+    """Build a network whose lines often meet three or more at one point.
 
-    300 lines through the origin, 300 lines with small integer weights and
-    offsets in eighths (they meet at many shared rational points), and 50
+    It has 300 lines through the origin, 300 lines with small integer weights
+    and offsets in eighths, which meet at many shared rational points, and 50
     dead neurons (w = 0).
     """
     rng = np.random.default_rng(seed)

@@ -258,7 +258,7 @@ def test_grid_points_on_lines_add_no_region(W, b):
         ([[1, 0], [0, 1]], [2, 2], 1),  # lines on the left and bottom edges
     ],
 )
-def test_grid_points_on_box_edges_add_no_region(W, b, expected):
+def test_box_edge_points_add_no_region(W, b, expected):
     # Grid points on the right and top edges break ties into the box, not out of it.
     viz = ActivationPatternVisualizer(lines_network(W, b), bounds=BOX, resolution=401)
     assert viz.count_regions() == expected
@@ -730,11 +730,13 @@ def test_sweep_frame_keeps_distances_between_crossings():
     from reluscape.experiments import _line_arrangement as exact_engine
 
     rng = np.random.default_rng(11)
-    angles = np.concatenate([[0.0, np.pi / 2, np.pi / 4], rng.uniform(0, np.pi, size=37)])  # vertical and horizontal too
+    # Normals at angles 0 and π/2 give a vertical and a horizontal line.
+    angles = np.concatenate([[0.0, np.pi / 2, np.pi / 4], rng.uniform(0, np.pi, size=37)])
     normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     offsets = rng.uniform(-0.8, 0.8, size=len(angles))
     frame = exact_engine.SweepFrame.of(normals, offsets)
-    assert np.isfinite(frame.slopes).all() and np.isfinite(frame.intercepts).all()
+    assert np.isfinite(frame.slopes).all()
+    assert np.isfinite(frame.intercepts).all()
 
     first, second = np.triu_indices(len(angles), 1)
     points = exact_engine.intersect(normals, offsets, np.stack([first, second], axis=1))
@@ -743,10 +745,11 @@ def test_sweep_frame_keeps_distances_between_crossings():
     # Both routes also agree on the second line of each crossing.
     assert np.allclose(frame.second(second, scaled_x) * exact_engine._HASH_CELL, turned[:, 1], atol=1e-12)
     # A rotation keeps every distance; compare crossing 0 with all others.
-    assert np.allclose(np.linalg.norm(turned - turned[0], axis=1), np.linalg.norm(points - points[0], axis=1), atol=1e-12)
+    turned_distances = np.linalg.norm(turned - turned[0], axis=1)
+    assert np.allclose(turned_distances, np.linalg.norm(points - points[0], axis=1), atol=1e-12)
 
 
-def test_hash_cells_round_half_to_even_and_flag_edges():
+def test_hash_cells_round_half_even():
     from reluscape.experiments import _line_arrangement as exact_engine
 
     rng = np.random.default_rng(2)
@@ -763,7 +766,7 @@ def test_hash_cells_round_half_to_even_and_flag_edges():
     assert set(range(len(halves))) <= set(near.tolist())  # an exact half lies on an edge
 
 
-def test_count_does_not_depend_on_block_size():
+def test_count_independent_of_block_size():
     from reluscape.experiments import _line_arrangement as exact_engine
 
     rng = np.random.default_rng(4)
@@ -796,7 +799,7 @@ def test_close_links_filter_keeps_every_component():
     assert groups(filtered) == groups(unfiltered)
 
 
-def test_merge_joins_vertices_that_share_a_crossing():
+def test_merge_joins_vertices_sharing_crossing():
     from reluscape.experiments._line_arrangement import _merge_line_pairs
 
     # Chord c runs from boundary vertex c to c + 5, so every two chords cross inside.
@@ -825,7 +828,7 @@ def test_grid_rows_match_preactivation_exactly():
     assert (hashes == grid_engine.pattern_hashes(direct, grid_engine.hash_keys(50))).all()
 
 
-def test_slice_features_skip_binary_and_rank_by_f_score():
+def test_slice_features_rank_by_f_score():
     from sklearn.feature_selection import f_regression
 
     from reluscape.report.sections.regions import slice_features
@@ -886,7 +889,7 @@ def test_region_caption_depends_on_task():
                [("regression", 1), ("binary", 1), ("multiclass", 3)])
 
 
-def test_slice_features_pick_petal_features_on_iris():
+def test_slice_features_iris_petals():
     from scipy import stats
 
     from reluscape.report.sections.regions import slice_features
@@ -903,7 +906,7 @@ def test_slice_features_pick_petal_features_on_iris():
     assert torch.equal(y, dataset.y_train)
 
 
-def test_slice_features_on_diabetes_match_pearson_f():
+def test_slice_features_diabetes_pearson_f():
     from scipy import stats
 
     from reluscape.report.sections.regions import slice_features
@@ -991,7 +994,7 @@ def test_neuron_lines_dashed_in_both_panels():
         matplotlib.pyplot.close(ax.figure)
 
 
-def test_region_count_legend_names_whole_plane_bound():
+def test_region_count_legend_plane_bound():
     history = RegionCountHistory(
         records=[{"epoch": 0, "n_regions": 5.0, "n_data_patterns": 3.0}], bounds=BOX, width=3, max_regions_plane=7
     )
@@ -1001,7 +1004,7 @@ def test_region_count_legend_names_whole_plane_bound():
     matplotlib.pyplot.close(ax.figure)
 
 
-def test_slice_paragraph_names_binary_features_passed_over():
+def test_slice_paragraph_names_skipped_binary():
     from reluscape.report.sections.regions import _slice_paragraph, slice_features
 
     rng = np.random.default_rng(3)
@@ -1017,7 +1020,7 @@ def test_slice_paragraph_names_binary_features_passed_over():
     assert "Binary features with a larger F were passed over: 'member' (F = " in text
 
 
-def test_plane_count_drawn_above_an_equal_bound():
+def test_plane_count_above_equal_bound():
     history = RegionCountHistory(
         records=[{"epoch": 0, "n_regions": 5.0, "n_data_patterns": 3.0, "n_regions_plane": 7.0}],
         bounds=BOX,

@@ -137,7 +137,7 @@ def test_monitor_stores_features_as_ints():
 # ----- dead neurons and neurons constant on the plane -------------------------------
 
 
-def test_dead_and_constant_on_plane_counted_apart(tmp_path):
+def test_dead_and_constant_counted_apart(tmp_path):
     W = [[0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.0, 2.0]]
     params = network(W, [0.1, 0.2, 0.3, -0.1])
 
@@ -166,7 +166,7 @@ def test_dead_counts_agree_without_slice():
     assert regions.n_constant_on_plane == 2
 
 
-def test_load_without_constant_count_uses_n_dead(tmp_path):
+def test_old_file_load_uses_n_dead(tmp_path):
     regions = ActivationPatternVisualizer(network([[0.0, 0.0], [1.0, -1.0]]), bounds=BOX, resolution=5).compute()
     path = regions.save(tmp_path / "regions.npz")
 
@@ -379,7 +379,7 @@ def _zeros(*shape):
         ((np.zeros(2), _zeros(1, 2), _zeros(1)), TypeError, r"model\.b must be a torch\.Tensor; got ndarray"),
     ],
 )
-def test_hand_built_parameters_with_wrong_shapes_rejected(fields, error, message):
+def test_wrong_parameter_shapes_rejected(fields, error, message):
     W = torch.eye(2, dtype=torch.float64)
     with pytest.raises(error, match=message):
         ActivationPatternVisualizer(ShallowParams(W, *fields), bounds=BOX)
@@ -400,7 +400,7 @@ def test_plane_point_indices_must_be_integers(plane_points, message):
         ActivationPatternVisualizer(ShallowReLU(4, 6, seed=0), dataset=data, plane_points=plane_points)
 
 
-def test_plane_point_indices_of_every_integer_kind_agree():
+def test_plane_point_integer_kinds_agree():
     from reluscape import SyntheticDatasetBuilder
 
     data = SyntheticDatasetBuilder(seed=0).build("iris")
@@ -422,7 +422,7 @@ def test_boolean_bounds_rejected():
         ActivationPatternVisualizer(ShallowReLU(2, 3, seed=0), bounds=(False, True, False, True))
 
 
-def test_axis_labels_say_when_inputs_are_standardised():
+def test_axis_labels_mark_standardised_inputs():
     from reluscape import SyntheticDatasetBuilder
 
     model = ShallowReLU(4, 6, seed=0)

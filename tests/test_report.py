@@ -173,7 +173,7 @@ def test_diverged_run_is_flagged_in_report(tmp_path, caplog):
     assert metrics["diverged"] is True
 
 
-def test_regions_section_on_iris_uses_petal_slice(tmp_path):
+def test_regions_section_iris_petal_slice(tmp_path):
     from reluscape.report.sections.regions import SECTION
 
     config = RunConfig(quick=True, dataset="iris", epochs=20, output=str(tmp_path / "out"))
@@ -195,7 +195,7 @@ def test_regions_section_on_iris_uses_petal_slice(tmp_path):
     assert {"A0_0", "A1_0", "c_0", "A0_2", "A1_2", "c_2"} <= set(table.columns)
 
 
-def test_config_stores_numpy_numbers_as_python_numbers(tmp_path):
+def test_config_converts_numpy_numbers(tmp_path):
     import numpy as np
 
     config = RunConfig(width=np.int64(8), seed=np.int32(3), noise=np.float32(0.25), output=str(tmp_path))

@@ -233,7 +233,7 @@ def test_round_trip_and_batched_forward_property(shape, seed):
         torch.testing.assert_close(flat_outputs[index], single(X), rtol=1e-12, atol=1e-12)
 
 
-def test_numpy_and_torch_integers_accepted_as_sizes_and_seed():
+def test_numpy_integers_as_sizes_and_seed():
     import numpy as np
 
     reference = ShallowReLU(2, 3, seed=5)

@@ -184,7 +184,7 @@ def test_trainer_rejects_mismatched_model(moons):
         ShallowReLUTrainer(torch.nn.Linear(2, 1), moons)
 
 
-def test_numpy_integer_batch_size_trains_like_int(moons):
+def test_numpy_batch_size_trains_like_int(moons):
     import numpy as np
 
     histories = []
